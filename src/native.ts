@@ -1,0 +1,140 @@
+// The only door to the C++ addon. Nothing else in src/ loads the binding: stores
+// call `loadNative()` and get this typed interface, never `any`.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * An `Error` thrown or delivered by the addon. Shaped like Node's own fs errors:
+ * `code` is the errno name (`'EACCES'`), `errno` the negated errno number, `syscall`
+ * the failing call and `path` the file involved, when there is one.
+ */
+export interface NativeError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  path?: string;
+}
+
+/** Settles once with the outcome of a blocking wait, unless `cancel()` won first. */
+export type WaitCallback = (error: NativeError | null, granted: boolean) => void;
+
+/** A blocking wait running on one of the addon's own waiter threads. */
+export interface NativeWait {
+  /**
+   * Asks the wait to stop. Returns true when the cancellation won: the callback will
+   * never be called and the lock is not (and will never be) held because of this wait.
+   * Returns false when the outcome was already decided: the callback is called (or was
+   * already called) with that outcome, and a grant must then be released by the caller.
+   */
+  cancel(): boolean;
+}
+
+/**
+ * One open file description of a lock file. Two handles on the same file exclude each
+ * other even inside one process (flock(2) locks belong to the open file description).
+ */
+export interface FlockHandle {
+  readonly path: string;
+  /** 'none' | 'shared' | 'exclusive': what this handle holds now. */
+  readonly state: 'none' | 'shared' | 'exclusive';
+  /**
+   * flock(LOCK_NB) on the calling thread. True when granted (also when converting the
+   * mode this handle already holds), false when another holder conflicts. A failed
+   * conversion leaves the handle holding nothing (the kernel drops the old lock first).
+   */
+  tryLock(shared: boolean): boolean;
+  /**
+   * Blocks on a waiter thread, on a fresh open file description of the same path; on
+   * grant this handle adopts it (closing its previous, unlocked descriptor). The
+   * handle must hold nothing when the wait starts. timeoutMs < 0 waits forever;
+   * a timeout calls back (null, false).
+   */
+  wait(shared: boolean, timeoutMs: number, callback: WaitCallback): NativeWait;
+  /** LOCK_UN. The descriptor stays open for reuse. No-op when nothing is held. */
+  unlock(): void;
+  /** Unlocks and closes. Idempotent. Any later call throws EBADF. */
+  close(): void;
+}
+
+/**
+ * A System V semaphore set used as a mutex (zero-initialised layout, SEM_UNDO on every
+ * value-changing operation). Holds are process-wide in the kernel; the handle tracks
+ * whether *it* holds one, so that a worker's teardown releases exactly its own holds.
+ */
+export interface SemaphoreHandle {
+  readonly key: number;
+  readonly locked: boolean;
+  tryLock(): boolean;
+  /** semtimedop on a waiter thread; timeoutMs < 0 waits forever. */
+  wait(timeoutMs: number, callback: WaitCallback): NativeWait;
+  unlock(): void;
+  close(): void;
+}
+
+export interface NativeStats {
+  /** Waiter threads alive in this process (busy + idle). */
+  waiterThreads: number;
+  idleWaiterThreads: number;
+  /** Waits of this environment not yet settled. */
+  pendingWaits: number;
+  /** Flock and semaphore handles of this environment not yet closed. */
+  openHandles: number;
+}
+
+export interface NativeBinding {
+  /** Opens (creating 0`mode` if needed) with O_RDWR|O_CREAT|O_NOFOLLOW|O_CLOEXEC. */
+  openFlock(path: string, mode: number): FlockHandle;
+  /**
+   * semget(key, 3, IPC_CREAT|mode) and ownership/collision checks: the set must be owned
+   * by this user with exactly `mode`, and carry `fingerprint` (30 bits) in its two
+   * fingerprint semaphores; otherwise throws (EACCES / EEXIST). Linux only (ENOTSUP).
+   */
+  openSemaphore(key: number, fingerprint: number, mode: number): SemaphoreHandle;
+  stats(): NativeStats;
+  /** The thread-directed signal used to interrupt blocked waiters, 0 when none is usable. */
+  wakeSignal(): number;
+  buildInfo(): { napiVersion: number; semaphores: boolean };
+}
+
+let cached: NativeBinding | undefined;
+let loadError: Error | undefined;
+
+// package root: dist/native.js and src/native.ts both sit one level below it.
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Path of the `.node` file node-gyp-build would load (prebuilds/ or build/Release). */
+export function nativeBindingPath(): string {
+  const require = createRequire(import.meta.url);
+  const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+  return nodeGypBuild.path(packageRoot);
+}
+
+/** Loads the addon once. Throws an Error that says how to build it when it is missing. */
+export function loadNative(): NativeBinding {
+  if (cached) return cached;
+  if (loadError) throw loadError;
+  try {
+    const require = createRequire(import.meta.url);
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    cached = nodeGypBuild(packageRoot) as NativeBinding;
+    return cached;
+  } catch (cause) {
+    loadError = new Error(
+      `locksmith's native addon could not be loaded (${(cause as Error).message}). ` +
+        'Local stores (FlockStore, SemaphoreStore) need it: run `npm rebuild locksmith` ' +
+        '(needs python3, make and a C++17 compiler), or allow its install script.',
+      { cause },
+    );
+    throw loadError;
+  }
+}
+
+export function isNativeAvailable(): boolean {
+  try {
+    loadNative();
+    return true;
+  } catch {
+    return false;
+  }
+}
