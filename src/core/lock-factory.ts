@@ -1,0 +1,42 @@
+// LockFactory: one store, many locks. Every createLock() makes a new Key, so two locks
+// for one resource exclude each other even inside one process.
+import { InvalidArgumentError, describeValue } from './errors.js';
+import { Key } from './key.js';
+import { Lock, type LockOptions, type Logger } from './lock.js';
+import type { PersistingStore } from './store.js';
+
+/** The TTL locks get from a factory unless told otherwise: five minutes. */
+export const DEFAULT_TTL = 300_000;
+
+export class LockFactory {
+  readonly store: PersistingStore;
+  readonly #logger: Logger | undefined;
+
+  constructor(store: PersistingStore, options: { logger?: Logger } = {}) {
+    if (typeof store !== 'object' || store === null || typeof store.save !== 'function') {
+      throw new InvalidArgumentError(`LockFactory needs a store (an object with save/delete/exists/putOffExpiration); got ${describeValue(store)}.`);
+    }
+    this.store = store;
+    this.#logger = options.logger;
+  }
+
+  createLock(resource: string, options: LockOptions = {}): Lock {
+    return this.createLockFromKey(new Key(resource), options);
+  }
+
+  /** Locks built from one Key are the same owner (a key received from another process, say). */
+  createLockFromKey(key: Key, options: LockOptions = {}): Lock {
+    if (!(key instanceof Key)) {
+      throw new InvalidArgumentError(`createLockFromKey() needs a Key; got ${describeValue(key)}.`);
+    }
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError(`Lock options must be an object; got ${describeValue(options)}.`);
+    }
+    const lockOptions: LockOptions & { logger?: Logger } = {
+      ttl: options.ttl === undefined ? DEFAULT_TTL : options.ttl,
+    };
+    if (options.autoRelease !== undefined) lockOptions.autoRelease = options.autoRelease;
+    if (this.#logger) lockOptions.logger = this.#logger;
+    return new Lock(key, this.store, lockOptions);
+  }
+}

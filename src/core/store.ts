@@ -1,0 +1,63 @@
+// Store capabilities as small interfaces. `Lock` alone decides policy (native wait or
+// polling, read or write fallback); stores never retry, sleep or log decisions.
+import type { Key } from './key.js';
+
+/** Limits on a blocking wait. `timeout` is in milliseconds. */
+export interface WaitOptions {
+  /** Aborting rejects the wait with `signal.reason`; nothing stays held. */
+  signal?: AbortSignal;
+  /** Give up after this many milliseconds (the wait then rejects with LockConflictedError). */
+  timeout?: number;
+}
+
+/** Every store. */
+export interface PersistingStore {
+  /**
+   * Stores the lock for `key`, or does nothing if `key` already holds it.
+   * @throws LockConflictedError when another key holds it.
+   */
+  save(key: Key): Promise<void>;
+  /** Removes the lock if `key` holds it; a no-op otherwise. */
+  delete(key: Key): Promise<void>;
+  /** Whether `key` (not just anyone) holds the lock now. */
+  exists(key: Key): Promise<boolean>;
+  /**
+   * Extends the lock's lifetime to `ttl` milliseconds from now. A no-op on stores whose
+   * locks do not expire.
+   * @throws LockConflictedError when `key` does not hold the lock.
+   */
+  putOffExpiration(key: Key, ttl: number): Promise<void>;
+}
+
+/** A store that can wait for the lock itself, without polling. */
+export interface BlockingStore extends PersistingStore {
+  /**
+   * Waits until the lock is stored for `key`.
+   * @throws LockConflictedError when `options.timeout` runs out; rejects with
+   * `options.signal.reason` when aborted.
+   */
+  waitAndSave(key: Key, options?: WaitOptions): Promise<void>;
+}
+
+/** A store with shared (read) locks: readers exclude writers, not each other. */
+export interface SharedLockStore extends PersistingStore {
+  /** @throws LockConflictedError when a writer (another key) holds the lock. */
+  saveRead(key: Key): Promise<void>;
+}
+
+/** A shared-lock store that can also wait for a read lock without polling. */
+export interface BlockingSharedLockStore extends SharedLockStore {
+  waitAndSaveRead(key: Key, options?: WaitOptions): Promise<void>;
+}
+
+export function isBlockingStore(store: PersistingStore): store is BlockingStore {
+  return typeof (store as Partial<BlockingStore>).waitAndSave === 'function';
+}
+
+export function isSharedLockStore(store: PersistingStore): store is SharedLockStore {
+  return typeof (store as Partial<SharedLockStore>).saveRead === 'function';
+}
+
+export function isBlockingSharedLockStore(store: PersistingStore): store is BlockingSharedLockStore {
+  return isSharedLockStore(store) && typeof (store as Partial<BlockingSharedLockStore>).waitAndSaveRead === 'function';
+}

@@ -1,0 +1,65 @@
+// Parsing of acquire options and the abortable sleep of the polling fallback.
+import { InvalidArgumentError, describeValue } from './errors.js';
+import { validateSignal, validateTimeout } from './duration.js';
+import type { WaitOptions } from './store.js';
+
+/** `acquire(true)`, or `{ blocking, signal, timeout }`; timeout or signal imply blocking. */
+export type AcquireOptions = boolean | ({ blocking?: boolean } & WaitOptions);
+
+export interface ParsedAcquireOptions {
+  blocking: boolean;
+  signal?: AbortSignal;
+  timeout?: number;
+}
+
+export function parseAcquireOptions(options: AcquireOptions | undefined): ParsedAcquireOptions {
+  if (options === undefined || typeof options === 'boolean') return { blocking: options === true };
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(
+      `acquire() options must be a boolean or an object { blocking, signal, timeout }; got ${describeValue(options)}.`,
+    );
+  }
+  const { blocking, signal, timeout } = options;
+  if (blocking !== undefined && typeof blocking !== 'boolean') {
+    throw new InvalidArgumentError(`options.blocking must be a boolean; got ${describeValue(blocking)}.`);
+  }
+  const parsed: ParsedAcquireOptions = { blocking: blocking ?? (signal !== undefined || timeout !== undefined) };
+  if (signal !== undefined) parsed.signal = validateSignal(signal, 'options.signal');
+  if (timeout !== undefined) parsed.timeout = validateTimeout(timeout, 'options.timeout');
+  if (blocking === false && (signal !== undefined || timeout !== undefined)) {
+    throw new InvalidArgumentError('options.blocking is false, but options.signal or options.timeout asks to wait.');
+  }
+  return parsed;
+}
+
+/** The store-level view of the wait limits. */
+export function toWaitOptions(parsed: ParsedAcquireOptions): WaitOptions {
+  const options: WaitOptions = {};
+  if (parsed.signal) options.signal = parsed.signal;
+  if (parsed.timeout !== undefined) options.timeout = parsed.timeout;
+  return options;
+}
+
+/** Resolves after `ms`, or rejects with `signal.reason` as soon as the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Symfony's retry delay: 100 ms ± 10 ms, so competing pollers drift apart. */
+export function jitteredRetryDelay(base = 100, spread = 10): number {
+  return base - spread + Math.floor(Math.random() * (2 * spread + 1));
+}

@@ -1,0 +1,31 @@
+export { Key, type SerializedKey } from './core/key.js';
+export { Lock, type LockOptions, type Logger } from './core/lock.js';
+export { LockFactory, DEFAULT_TTL } from './core/lock-factory.js';
+export type { AcquireOptions } from './core/wait.js';
+export {
+  isBlockingStore,
+  isSharedLockStore,
+  isBlockingSharedLockStore,
+  type PersistingStore,
+  type BlockingStore,
+  type SharedLockStore,
+  type BlockingSharedLockStore,
+  type WaitOptions,
+} from './core/store.js';
+export {
+  LockError,
+  LockConflictedError,
+  LockAcquiringError,
+  LockReleasingError,
+  LockExpiredError,
+  LockStorageError,
+  InvalidArgumentError,
+  InvalidTtlError,
+  NotSupportedError,
+  UnserializableKeyError,
+} from './core/errors.js';
+export { InMemoryStore, type InMemoryStoreOptions } from './stores/in-memory-store.js';
+export { NullStore } from './stores/null-store.js';
+export { FlockStore, type FlockStoreOptions } from './stores/flock-store.js';
+export { SemaphoreStore, type SemaphoreStoreOptions } from './stores/semaphore-store.js';
+export { isNativeAvailable } from './native.js';

@@ -1,0 +1,170 @@
+// FlockStore: flock(2) locks on files in a directory, through the native addon.
+// Blocking (in the kernel, on the addon's waiter threads), shared, released by the
+// kernel when the process dies. Lock files are named as Symfony's FlockStore names them.
+import { join } from 'node:path';
+import { InvalidArgumentError, LockConflictedError, LockStorageError, describeValue } from '../core/errors.js';
+import { validateTtl } from '../core/duration.js';
+import type { Key } from '../core/key.js';
+import type { BlockingSharedLockStore, BlockingStore, WaitOptions } from '../core/store.js';
+import { loadNative, type FlockHandle, type NativeBinding } from '../native.js';
+import { flockFileName } from './flock-file-name.js';
+import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
+import { defaultLockDir, prepareLockDir, preparePrivateLockDir } from './lock-dir.js';
+import { storageError } from './native-errors.js';
+
+const STATE = 'locksmith:flock';
+
+interface FlockState {
+  handle: FlockHandle;
+  shared: boolean;
+}
+
+export interface FlockStoreOptions {
+  /**
+   * Directory of the lock files; created when missing. Default: a directory private to
+   * this user (`$XDG_RUNTIME_DIR/locksmith`, else `<tmpdir>/locksmith-<uid>`, mode 0700).
+   * Processes lock each other out only when they use the same directory.
+   */
+  dir?: string;
+  /** Permission bits of lock files this store creates. Default 0o600 (this user only). */
+  mode?: number;
+}
+
+// Per process (per worker): one kernel waiter per (lock file, mode).
+const queues = new LocalWaitQueues<FlockHandle>();
+
+export class FlockStore implements BlockingStore, BlockingSharedLockStore {
+  readonly dir: string;
+  readonly mode: number;
+  readonly #native: NativeBinding;
+
+  constructor(options: string | FlockStoreOptions = {}) {
+    const parsed = typeof options === 'string' ? { dir: options } : options;
+    if (typeof parsed !== 'object' || parsed === null) {
+      throw new InvalidArgumentError(`FlockStore options must be a directory path or an object; got ${describeValue(options)}.`);
+    }
+    const mode = parsed.mode ?? 0o600;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
+      throw new InvalidArgumentError(`FlockStore option "mode" must be permission bits between 0 and 0o777; got ${describeValue(mode)}.`);
+    }
+    try {
+      this.#native = loadNative();
+    } catch (error) {
+      throw new LockStorageError((error as Error).message, { cause: error });
+    }
+    this.mode = mode;
+    this.dir = parsed.dir === undefined ? preparePrivateLockDir(defaultLockDir()) : prepareLockDir(parsed.dir);
+  }
+
+  /** The lock file used for `resource` (always inside `dir`). */
+  pathFor(resource: string): string {
+    return join(this.dir, flockFileName(resource));
+  }
+
+  async save(key: Key): Promise<void> {
+    return this.#lock(key, false, null);
+  }
+
+  async saveRead(key: Key): Promise<void> {
+    return this.#lock(key, true, null);
+  }
+
+  async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
+    return this.#lock(key, false, options);
+  }
+
+  async waitAndSaveRead(key: Key, options: WaitOptions = {}): Promise<void> {
+    return this.#lock(key, true, options);
+  }
+
+  async delete(key: Key): Promise<void> {
+    const state = key.getState<FlockState | undefined>(STATE);
+    if (!state) return;
+    key.removeState(STATE);
+    state.handle.close();
+  }
+
+  /** Local knowledge: this key holds an flock lock that only it can release. */
+  async exists(key: Key): Promise<boolean> {
+    return key.hasState(STATE);
+  }
+
+  /** flock locks do not expire: they last until released or until the process dies. */
+  async putOffExpiration(_key: Key, ttl: number): Promise<void> {
+    validateTtl(ttl);
+  }
+
+  async #lock(key: Key, shared: boolean, wait: WaitOptions | null): Promise<void> {
+    const current = key.getState<FlockState | undefined>(STATE);
+    if (current?.shared === shared) return;
+    wait?.signal?.throwIfAborted();
+    const path = current?.handle.path ?? this.pathFor(key.resource);
+    const queueId = `${shared ? 'S' : 'X'}${path}`;
+    // A blocking waiter does not jump ahead of this process's earlier waiters.
+    if (current || wait === null || queues.waiting(queueId) === 0) {
+      // Converting the mode of a held lock reuses its handle; the kernel drops the old
+      // lock before converting, so a refused conversion leaves nothing held.
+      if (current) key.removeState(STATE);
+      const handle = current?.handle ?? this.#open(path);
+      let granted: boolean;
+      try {
+        granted = handle.tryLock(shared);
+      } catch (error) {
+        handle.close();
+        throw storageError(error, `Cannot lock "${path}"`);
+      }
+      if (granted) return this.#hold(key, handle, shared);
+      handle.close();
+    }
+    if (wait === null || wait.timeout === 0) {
+      throw new LockConflictedError(`The "${key.resource}" lock is held by another owner (${path}).`);
+    }
+    const queue = queues.get(queueId, () => this.#waitSource(path, shared));
+    this.#hold(key, await queue.wait(wait, `the "${key.resource}" lock`), shared);
+  }
+
+  #hold(key: Key, handle: FlockHandle, shared: boolean): void {
+    key.setState(STATE, { handle, shared } satisfies FlockState);
+    key.markUnserializable();
+  }
+
+  #open(path: string): FlockHandle {
+    try {
+      return this.#native.openFlock(path, this.mode);
+    } catch (error) {
+      throw storageError(error, `Cannot open the lock file "${path}"`);
+    }
+  }
+
+  #waitSource(path: string, shared: boolean): KernelWaitSource<FlockHandle> {
+    return {
+      startWait: (done) => {
+        const handle = this.#open(path);
+        const wait = handle.wait(shared, -1, (error, granted) => {
+          if (granted) return done(null, handle);
+          handle.close();
+          done(error ? storageError(error, `Cannot wait for "${path}"`) : new LockStorageError(`The wait for "${path}" ended without a grant.`), null);
+        });
+        return {
+          cancel: () => {
+            const cancelled = wait.cancel();
+            if (cancelled) handle.close();
+            return cancelled;
+          },
+        };
+      },
+      tryAcquire: () => {
+        const handle = this.#open(path);
+        try {
+          if (handle.tryLock(shared)) return handle;
+        } catch (error) {
+          handle.close();
+          throw storageError(error, `Cannot lock "${path}"`);
+        }
+        handle.close();
+        return null;
+      },
+      release: (handle) => handle.close(),
+    };
+  }
+}

@@ -1,0 +1,151 @@
+// SemaphoreStore: System V semaphore locks through the native addon (Linux). Blocking in
+// the kernel, exclusive only (acquireRead falls back to acquire), released by the kernel
+// (SEM_UNDO) when the holding process dies.
+import { InvalidArgumentError, LockConflictedError, LockStorageError, NotSupportedError, describeValue } from '../core/errors.js';
+import { validateTtl } from '../core/duration.js';
+import type { Key } from '../core/key.js';
+import type { BlockingStore, WaitOptions } from '../core/store.js';
+import { loadNative, type NativeBinding, type SemaphoreHandle } from '../native.js';
+import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
+import { storageError } from './native-errors.js';
+import { semaphoreIdentity, type SemaphoreIdentity } from './semaphore-key.js';
+
+const STATE = 'locksmith:semaphore';
+
+export interface SemaphoreStoreOptions {
+  /** Permission bits of the semaphore sets this store creates. Default 0o600 (this user only). */
+  mode?: number;
+  /**
+   * Prefix hashed with every resource name into the System V key. Stores with different
+   * namespaces never share a lock. Default "locksmith".
+   */
+  namespace?: string;
+}
+
+// Per process (per worker): one kernel waiter per semaphore set.
+const queues = new LocalWaitQueues<SemaphoreHandle>();
+
+export class SemaphoreStore implements BlockingStore {
+  readonly mode: number;
+  readonly namespace: string;
+  readonly #native: NativeBinding;
+
+  constructor(options: SemaphoreStoreOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError(`SemaphoreStore options must be an object; got ${describeValue(options)}.`);
+    }
+    if (process.platform !== 'linux') {
+      throw new NotSupportedError(
+        `SemaphoreStore needs System V semaphores with semtimedop(2), which locksmith supports on Linux only (this is ${process.platform}). Use FlockStore.`,
+      );
+    }
+    const { mode = 0o600, namespace = 'locksmith' } = options;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
+      throw new InvalidArgumentError(`SemaphoreStore option "mode" must be permission bits between 0 and 0o777; got ${describeValue(mode)}.`);
+    }
+    if (typeof namespace !== 'string' || namespace.length === 0) {
+      throw new InvalidArgumentError(`SemaphoreStore option "namespace" must be a non-empty string; got ${describeValue(namespace)}.`);
+    }
+    try {
+      this.#native = loadNative();
+    } catch (error) {
+      throw new LockStorageError((error as Error).message, { cause: error });
+    }
+    if (!this.#native.buildInfo().semaphores) {
+      throw new NotSupportedError('This build of the locksmith addon has no System V semaphore support.');
+    }
+    this.mode = mode;
+    this.namespace = namespace;
+  }
+
+  async save(key: Key): Promise<void> {
+    return this.#lock(key, null);
+  }
+
+  async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
+    return this.#lock(key, options);
+  }
+
+  async delete(key: Key): Promise<void> {
+    const handle = key.getState<SemaphoreHandle | undefined>(STATE);
+    if (!handle) return;
+    key.removeState(STATE);
+    try {
+      handle.close();
+    } catch (error) {
+      throw storageError(error, `Cannot release the "${key.resource}" semaphore`);
+    }
+  }
+
+  async exists(key: Key): Promise<boolean> {
+    return key.hasState(STATE);
+  }
+
+  /** Semaphore locks do not expire. */
+  async putOffExpiration(_key: Key, ttl: number): Promise<void> {
+    validateTtl(ttl);
+  }
+
+  async #lock(key: Key, wait: WaitOptions | null): Promise<void> {
+    if (key.hasState(STATE)) return;
+    wait?.signal?.throwIfAborted();
+    const identity = semaphoreIdentity(this.namespace, key.resource);
+    const queueId = String(identity.key);
+    if (wait === null || queues.waiting(queueId) === 0) {
+      const handle = this.#tryAcquire(identity, key.resource);
+      if (handle) return this.#hold(key, handle);
+    }
+    if (wait === null || wait.timeout === 0) {
+      throw new LockConflictedError(`The "${key.resource}" lock is held by another owner (System V key 0x${identity.key.toString(16)}).`);
+    }
+    const queue = queues.get(queueId, () => this.#waitSource(identity, key.resource));
+    this.#hold(key, await queue.wait(wait, `the "${key.resource}" lock`));
+  }
+
+  #hold(key: Key, handle: SemaphoreHandle): void {
+    key.setState(STATE, handle);
+    key.markUnserializable();
+  }
+
+  #open({ key, fingerprint }: SemaphoreIdentity, resource: string): SemaphoreHandle {
+    try {
+      return this.#native.openSemaphore(key, fingerprint, this.mode);
+    } catch (error) {
+      throw storageError(error, `Cannot open the semaphore of the "${resource}" lock (key 0x${key.toString(16)})`);
+    }
+  }
+
+  #tryAcquire(identity: SemaphoreIdentity, resource: string): SemaphoreHandle | null {
+    const handle = this.#open(identity, resource);
+    try {
+      if (handle.tryLock()) return handle;
+    } catch (error) {
+      handle.close();
+      throw storageError(error, `Cannot lock the "${resource}" semaphore`);
+    }
+    handle.close();
+    return null;
+  }
+
+  #waitSource(identity: SemaphoreIdentity, resource: string): KernelWaitSource<SemaphoreHandle> {
+    return {
+      startWait: (done) => {
+        const handle = this.#open(identity, resource);
+        const wait = handle.wait(-1, (error, granted) => {
+          if (granted) return done(null, handle);
+          handle.close();
+          done(error ? storageError(error, `Cannot wait for the "${resource}" semaphore`) : new LockStorageError(`The wait for the "${resource}" semaphore ended without a grant.`), null);
+        });
+        return {
+          cancel: () => {
+            const cancelled = wait.cancel();
+            if (cancelled) handle.close();
+            return cancelled;
+          },
+        };
+      },
+      tryAcquire: () => this.#tryAcquire(identity, resource),
+      release: (handle) => handle.close(),
+    };
+  }
+}
