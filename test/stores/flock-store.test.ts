@@ -1,5 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FlockStore } from '../../src/index.js';
+import { FlockStore, InvalidArgumentError, Key, LockFactory } from '../../src/index.js';
+import { flockFileName } from '../../src/stores/flock-file-name.js';
 import { runConformance } from '../conformance/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -7,9 +12,123 @@ const dir = tempDir();
 
 runConformance({ name: 'FlockStore', makeStore: () => new FlockStore(dir), local: true });
 
-describe('FlockStore (default directory)', () => {
-  it('runs the conformance basics in the private default directory too', async () => {
+describe('FlockStore lock files', () => {
+  // Expected names computed by PHP with Symfony's FlockStore formula.
+  it.each([
+    ['<?php echo "% hello word ! %" ?>', 'sf.-php-echo-hello-word-.Sz2dDSf.lock'],
+    ['../x', 'sf...-x.1rlql9F.lock'],
+    ['/', 'sf.-.il7asoJ.lock'],
+    ['a\0b', 'sf.a-b.WbJxrhu.lock'],
+    ['ünïcode ✓', 'sf.-n-code-.EQXwIvP.lock'],
+    ['y'.repeat(5000), `sf.${'y'.repeat(50)}.PEXbKcj.lock`],
+  ])('names the file of %j as Symfony does', (resource, expected) => {
+    expect(flockFileName(resource)).toBe(expected);
+  });
+
+  it('keeps every resource name inside the directory', async () => {
+    const own = tempDir();
+    const store = new FlockStore(own);
+    const names = ['../x', '../../etc/passwd', '/', '/tmp/evil', 'a\0b', 'ünïcode ✓', 'z'.repeat(5000), '.', '..'];
+    const keys = names.map((n) => new Key(n));
+    for (const key of keys) {
+      expect(dirname(store.pathFor(key.resource))).toBe(own);
+      await store.save(key);
+    }
+    expect(readdirSync(own).length).toBe(names.length);
+    expect(readdirSync(dirname(own)).filter((f) => f.startsWith('sf.'))).toEqual([]);
+    for (const key of keys) await store.delete(key);
+  });
+
+  it('creates lock files with mode 0600 by default, or the mode asked for', async () => {
+    const own = tempDir();
+    const key = new Key('mode-default');
+    const store = new FlockStore(own);
+    await store.save(key);
+    expect(statSync(store.pathFor('mode-default')).mode & 0o777).toBe(0o600);
+    await store.delete(key);
+    const shared = new FlockStore({ dir: own, mode: 0o640 });
+    const other = new Key('mode-640');
+    const previous = process.umask(0);
+    try {
+      await shared.save(other);
+    } finally {
+      process.umask(previous);
+    }
+    expect(statSync(shared.pathFor('mode-640')).mode & 0o777).toBe(0o640);
+    await shared.delete(other);
+  });
+
+  it('keeps lock files after release (deleting them would be racy)', async () => {
+    const own = tempDir();
+    const lock = new LockFactory(new FlockStore(own)).createLock('kept');
+    await lock.acquire();
+    await lock.release();
+    expect(readdirSync(own)).toEqual([flockFileName('kept')]);
+  });
+
+  it('refuses to follow a symbolic link planted where a lock file goes', async () => {
+    const own = tempDir();
+    const store = new FlockStore(own);
+    const target = join(own, 'victim');
+    writeFileSync(target, 'precious');
+    const { symlinkSync } = await import('node:fs');
+    symlinkSync(target, store.pathFor('planted'));
+    const error = await store.save(new Key('planted')).catch((e: Error) => e);
+    expect(error.name).toBe('LockStorageError');
+    expect(error.message).toContain(store.pathFor('planted'));
+    expect(error.message).toMatch(/symbolic link/);
+  });
+});
+
+describe('FlockStore directories', () => {
+  it('creates a missing directory, recursively', () => {
+    const base = tempDir();
+    const nested = join(base, 'a', 'b', 'locks');
+    expect(new FlockStore(nested).dir).toBe(nested);
+    expect(statSync(nested).isDirectory()).toBe(true);
+  });
+
+  it('names a path that is a file', () => {
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, '');
+    expect(() => new FlockStore(file)).toThrow(InvalidArgumentError);
+    expect(() => new FlockStore(file)).toThrow(`The FlockStore directory "${file}" is not a directory.`);
+  });
+
+  it('names a directory that cannot be created', () => {
+    const file = join(tempDir(), 'blocker');
+    writeFileSync(file, '');
+    const below = join(file, 'locks');
+    expect(() => new FlockStore(below)).toThrow(InvalidArgumentError);
+    expect(() => new FlockStore(below)).toThrow(`The FlockStore directory "${below}" does not exist and cannot be created`);
+  });
+
+  it.each([[''], [42], [null]])('rejects %j as a directory', (bad) => {
+    expect(() => new FlockStore({ dir: bad as string })).toThrow(InvalidArgumentError);
+  });
+
+  it.each([[-1], [0o1000], [1.5], ['600']])('rejects mode %j', (mode) => {
+    expect(() => new FlockStore({ dir: tempDir(), mode: mode as number })).toThrow(/"mode" must be permission bits/);
+  });
+
+  it.runIf(process.getuid?.() === 0)('names a directory this user cannot write (checked as uid 65534)', () => {
+    const readOnly = join(tempDir(), 'read-only');
+    mkdirSync(readOnly, { mode: 0o755 });
+    chmodSync(dirname(readOnly), 0o755);
+    const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+    const code = `import(${JSON.stringify(entry)}).then(({ FlockStore }) => {
+      try { new FlockStore(${JSON.stringify(readOnly)}); console.log('no error'); }
+      catch (e) { console.log(e.name + ': ' + e.message); }
+    })`;
+    const result = spawnSync(process.execPath, ['-e', code], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    expect(result.stdout.trim()).toBe(`InvalidArgumentError: The FlockStore directory "${readOnly}" is not writable.`);
+  });
+
+  it('uses a private default directory: 0700, owned by this user', () => {
     const store = new FlockStore();
+    const stat = statSync(store.dir);
+    expect(stat.mode & 0o777).toBe(0o700);
+    expect(stat.uid).toBe(process.getuid?.());
     expect(store.dir).toMatch(/locksmith/);
   });
 });

@@ -1,0 +1,99 @@
+// A PHP process using Symfony's FlockStore and a locksmith process on the same
+// directory exclude each other, both ways: same lock file names, same flock(2) locks.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { FlockStore, LockFactory } from '../../src/index.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const script = fileURLToPath(new URL('./fixtures/symfony-flock.php', import.meta.url));
+const symfonyAutoload = '/usr/share/php/Symfony/Component/Lock/autoload.php';
+
+function phpAvailable(): boolean {
+  try {
+    execFileSync('php', ['-v'], { stdio: 'ignore' });
+    return existsSync(symfonyAutoload);
+  } catch {
+    return false;
+  }
+}
+
+const available = phpAvailable();
+// CI installs php-cli and php-symfony-lock (.ci/run): there, a missing PHP is a failure,
+// not a reason to skip.
+if (!available && process.env.CI) {
+  throw new Error('CI must run the Symfony interop test: install php-cli and php-symfony-lock.');
+}
+
+const dir = tempDir();
+const resources = ['interop-simple', 'app:cache/rebuild ünïcode ✓', '../escape/attempt', 'x'.repeat(300)];
+
+function php(resource: string, mode: string) {
+  return ['php', [script, dir, Buffer.from(resource).toString('base64'), mode]] as const;
+}
+
+function tryPhp(resource: string, mode: 'try-write' | 'try-read'): string {
+  const [cmd, args] = php(resource, mode);
+  return execFileSync(cmd, [...args], { encoding: 'utf8' }).trim();
+}
+
+/** Starts a PHP holder; resolves once it holds the lock; `release()` ends it. */
+async function holdInPhp(resource: string, mode: 'hold-write' | 'hold-read') {
+  const [cmd, args] = php(resource, mode);
+  const child = spawn(cmd, [...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`php exited early with ${code}: ${output}`)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('held')) resolve();
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    release: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin.end('\n');
+      }),
+  };
+}
+
+describe.skipIf(!available)('interop with PHP Symfony FlockStore (same directory)', () => {
+  const factory = new LockFactory(new FlockStore(dir));
+
+  it.each(resources)('a PHP holder excludes locksmith, then lets it in (%s)', async (resource) => {
+    const holder = await holdInPhp(resource, 'hold-write');
+    const lock = factory.createLock(resource);
+    expect(await lock.acquire()).toBe(false);
+    expect(await lock.acquireRead()).toBe(false);
+    const waiting = lock.acquire({ timeout: 5_000 });
+    await holder.release();
+    expect(await waiting).toBe(true);
+    await lock.release();
+  });
+
+  it.each(resources)('a locksmith holder excludes PHP, then lets it in (%s)', async (resource) => {
+    const lock = factory.createLock(resource);
+    expect(await lock.acquire()).toBe(true);
+    expect(tryPhp(resource, 'try-write')).toBe('busy');
+    expect(tryPhp(resource, 'try-read')).toBe('busy');
+    await lock.release();
+    expect(tryPhp(resource, 'try-write')).toBe('acquired');
+  });
+
+  it('shares read locks with PHP readers and keeps writers out on both sides', async () => {
+    const resource = 'interop-shared';
+    const phpReader = await holdInPhp(resource, 'hold-read');
+    const reader = factory.createLock(resource);
+    expect(await reader.acquireRead()).toBe(true);
+    expect(await factory.createLock(resource).acquire()).toBe(false);
+    expect(tryPhp(resource, 'try-write')).toBe('busy');
+    await phpReader.release();
+    expect(tryPhp(resource, 'try-write')).toBe('busy');
+    await reader.release();
+    expect(tryPhp(resource, 'try-write')).toBe('acquired');
+  });
+});
