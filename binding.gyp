@@ -4,8 +4,12 @@
       "target_name": "locksmith",
       "sources": [
         "native/addon.cc",
+        "native/args.cc",
         "native/errors.cc",
         "native/flock_handle.cc",
+        "native/flock_ops.cc",
+        "native/instance.cc",
+        "native/sem_ops.cc",
         "native/semaphore_handle.cc",
         "native/waiter.cc",
         "native/wake_signal.cc"

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+
+namespace locksmith {
+
+// Argument checks shared by the handle factories and methods. Each one throws a
+// TypeError naming the argument and returns false when the value does not fit.
+bool ArgString(const Napi::CallbackInfo& info, size_t i, const char* name, std::string* out);
+bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name, bool* out);
+bool ArgMode(const Napi::CallbackInfo& info, size_t i, int* out);
+bool ArgInteger(const Napi::CallbackInfo& info, size_t i, double min, double max,
+                const char* message, int64_t* out);
+// Milliseconds; negative (or +Infinity) means "no timeout".
+bool ArgTimeout(const Napi::CallbackInfo& info, size_t i, double* out);
+bool ArgFunction(const Napi::CallbackInfo& info, size_t i, const char* name,
+                 Napi::Function* out);
+
+}  // namespace locksmith

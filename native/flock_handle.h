@@ -1,0 +1,47 @@
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+
+#include "instance.h"
+
+namespace locksmith {
+
+// One open file description of a lock file (flock locks belong to the description, so
+// two handles exclude each other even in one process).
+class FlockHandle : public Napi::ObjectWrap<FlockHandle>, public HandleBase {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  // openFlock(path, mode)
+  static Napi::Value Open(const Napi::CallbackInfo& info, Instance* instance);
+
+  explicit FlockHandle(const Napi::CallbackInfo& info);
+  ~FlockHandle() override;
+
+  void Settle(Napi::Env env, Wait& wait, Napi::Value* error, bool* granted) override;
+  void WaitDropped() override { waiting_ = false; }
+  void Teardown() override;
+
+ private:
+  enum class Held { kNone, kShared, kExclusive };
+
+  Napi::Value GetPath(const Napi::CallbackInfo& info);
+  Napi::Value GetState(const Napi::CallbackInfo& info);
+  Napi::Value TryLock(const Napi::CallbackInfo& info);
+  Napi::Value StartWait(const Napi::CallbackInfo& info);
+  Napi::Value Unlock(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  bool CheckOpen(Napi::Env env, const char* syscall);
+
+  Instance* instance_ = nullptr;
+  std::string path_;      // as given, for the `path` getter
+  std::string abs_path_;  // resolved at open: a later chdir must not change the file
+  int mode_ = 0600;
+  int fd_ = -1;
+  Held held_ = Held::kNone;
+  bool closed_ = true;
+  bool waiting_ = false;
+};
+
+}  // namespace locksmith

@@ -1,0 +1,132 @@
+#include "flock_ops.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace locksmith {
+namespace {
+
+// Replacing the file faster than we can lock it for this long is an attack or a bug.
+constexpr int kMaxReopen = 64;
+
+// 1: path still names fd's inode; 0: deleted or replaced; -1: error in *err.
+int StillNamesInode(int fd, const std::string& path, SysError* err) {
+  struct stat held;
+  if (fstat(fd, &held) != 0) {
+    err->Set(errno, "fstat", &path);
+    return -1;
+  }
+  if (held.st_nlink == 0) return 0;
+  struct stat named;
+  if (lstat(path.c_str(), &named) != 0) {
+    if (errno == ENOENT) return 0;
+    err->Set(errno, "lstat", &path);
+    return -1;
+  }
+  return held.st_dev == named.st_dev && held.st_ino == named.st_ino ? 1 : 0;
+}
+
+}  // namespace
+
+int OpenLockFile(const std::string& path, int mode, SysError* err) {
+  int fd;
+  do {
+    fd = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    err->Set(errno, "open", &path);
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    err->Set(errno, "fstat", &path);
+    close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    err->Set(EINVAL, "open", &path, "not a regular file, open '" + path + "'");
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void UnlockAndClose(int fd) {
+  if (fd < 0) return;
+  flock(fd, LOCK_UN);
+  close(fd);
+}
+
+TryResult TryFlock(int* fd, const std::string& path, int mode, bool shared, SysError* err) {
+  const int op = (shared ? LOCK_SH : LOCK_EX) | LOCK_NB;
+  for (int attempt = 0; attempt < kMaxReopen; ++attempt) {
+    int r;
+    do {
+      r = flock(*fd, op);
+    } while (r != 0 && errno == EINTR);
+    if (r != 0) {
+      if (errno == EWOULDBLOCK || errno == EAGAIN) return TryResult::kBusy;
+      err->Set(errno, "flock", &path);
+      return TryResult::kError;
+    }
+    const int same = StillNamesInode(*fd, path, err);
+    if (same == 1) return TryResult::kGranted;
+    // A lock on an inode nobody can reach by name excludes no one: drop it.
+    flock(*fd, LOCK_UN);
+    if (same < 0) return TryResult::kError;
+    const int fresh = OpenLockFile(path, mode, err);
+    if (fresh < 0) return TryResult::kError;
+    close(*fd);
+    *fd = fresh;
+  }
+  err->Set(EAGAIN, "flock", &path,
+           "lock file keeps being replaced while locking, flock '" + path + "'");
+  return TryResult::kError;
+}
+
+FlockWait::FlockWait(uint64_t id, double timeout_ms, std::shared_ptr<Sink> sink,
+                     std::string path, int mode, bool shared)
+    : Wait(id, timeout_ms, std::move(sink)), path_(std::move(path)), mode_(mode),
+      shared_(shared) {}
+
+FlockWait::~FlockWait() { ReleaseGrant(); }
+
+void FlockWait::ReleaseGrant() { UnlockAndClose(TakeFd()); }
+
+Outcome FlockWait::Block() {
+  const int op = shared_ ? LOCK_SH : LOCK_EX;
+  int reopened = 0;
+  for (;;) {
+    if (state() != kPending) {
+      ReleaseGrant();
+      return Outcome::kStopped;
+    }
+    int fd = fd_.load(std::memory_order_acquire);
+    if (fd < 0) {
+      fd = OpenLockFile(path_, mode_, &error);
+      if (fd < 0) return Outcome::kFailed;
+      fd_.store(fd, std::memory_order_release);
+    }
+    if (flock(fd, op) != 0) {
+      if (errno == EINTR) continue;  // the loop head decides: cancelled, timed out, or retry
+      error.Set(errno, "flock", &path_);
+      ReleaseGrant();
+      return Outcome::kFailed;
+    }
+    const int same = StillNamesInode(fd, path_, &error);
+    if (same == 1) return Outcome::kGranted;
+    ReleaseGrant();
+    if (same < 0) return Outcome::kFailed;
+    if (++reopened > kMaxReopen) {
+      error.Set(EAGAIN, "flock", &path_,
+                "lock file keeps being replaced while locking, flock '" + path_ + "'");
+      return Outcome::kFailed;
+    }
+  }
+}
+
+}  // namespace locksmith

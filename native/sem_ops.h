@@ -1,0 +1,44 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "sys_error.h"
+#include "waiter.h"
+
+namespace locksmith {
+
+// System V semaphores are used on Linux only (macOS: 10 undo entries per process, no
+// semtimedop); elsewhere every entry point fails with ENOTSUP.
+extern const bool kHaveSemaphores;
+
+// Set of 3: sem 0 is a zero-initialised mutex (acquire = wait-for-zero + increment, so
+// it never needs SETVAL), sems 1 and 2 carry the fingerprint's 15-bit halves.
+// Creates it, or opens an existing one after checking owner, mode and fingerprint.
+int OpenSemaphoreSet(int key, uint32_t fingerprint, int mode, SysError* err);
+
+TryResult SemTryLock(int semid, int key, SysError* err);
+
+// semop -1 with SEM_UNDO. An EIDRM/EINVAL error means the lock was already lost.
+bool SemRelease(int semid, int key, SysError* err);
+
+class SemWait : public Wait {
+ public:
+  SemWait(uint64_t id, double timeout_ms, std::shared_ptr<Sink> sink, int semid, int key);
+  ~SemWait() override;
+
+  Outcome Block() override;
+  void ReleaseGrant() override;
+  bool NeedsKickerDeadline() const override { return false; }
+
+  // The JS thread adopts the hold (the handle becomes locked); false if there is none.
+  bool TakeGrant() { return held_.exchange(false, std::memory_order_acq_rel); }
+
+ private:
+  const int semid_;
+  const int key_;
+  std::atomic<bool> held_{false};
+};
+
+}  // namespace locksmith
