@@ -125,6 +125,9 @@ class Kicker {
 
   void AddDeadline(const std::shared_ptr<Wait>& w) {
     std::lock_guard<std::mutex> lock(mu_);
+    // The waiter may already have decided and called RemoveDeadline (it does so after
+    // its CAS, under mu_): adding the entry now would pin w until the deadline.
+    if (w->state() != kPending) return;
     auto it = deadlines_.emplace(w->deadline_ns(), w);
     if (it == deadlines_.begin()) cv_.notify_one();
   }
