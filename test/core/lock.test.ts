@@ -159,11 +159,11 @@ describe('Lock', () => {
       }
     }
     const lock = new LockFactory(new BrokenStore()).createLock('broken');
-    const acquireError = await lock.acquire().catch((e: Error) => e);
+    const acquireError = (await lock.acquire().catch((e: unknown) => e)) as Error;
     expect(acquireError).toBeInstanceOf(LockAcquiringError);
     expect(acquireError.message).toContain('"broken"');
     expect(acquireError.cause).toBe(failure);
-    const releaseError = await lock.release().catch((e: Error) => e);
+    const releaseError = (await lock.release().catch((e: unknown) => e)) as Error;
     expect(releaseError).toBeInstanceOf(LockReleasingError);
     expect(releaseError.cause).toBe(failure);
   });

@@ -73,7 +73,7 @@ describe('FlockStore lock files', () => {
     writeFileSync(target, 'precious');
     const { symlinkSync } = await import('node:fs');
     symlinkSync(target, store.pathFor('planted'));
-    const error = await store.save(new Key('planted')).catch((e: Error) => e);
+    const error = (await store.save(new Key('planted')).catch((e: unknown) => e)) as Error;
     expect(error.name).toBe('LockStorageError');
     expect(error.message).toContain(store.pathFor('planted'));
     expect(error.message).toMatch(/symbolic link/);
