@@ -243,6 +243,14 @@ struct Pool {
   std::mutex mu;
   std::vector<std::shared_ptr<Slot>> idle;
   int threads = 0;
+  // Mirrors for stats(), readable without contending for mu with the waiters.
+  std::atomic<int> threads_seen{0};
+  std::atomic<int> idle_seen{0};
+
+  void Publish() {
+    threads_seen.store(threads, std::memory_order_relaxed);
+    idle_seen.store(static_cast<int>(idle.size()), std::memory_order_relaxed);
+  }
 };
 
 Pool& GetPool() {
@@ -301,6 +309,7 @@ void* WaiterMain(void* arg) {
       if (it != pool.idle.end()) {
         pool.idle.erase(it);
         --pool.threads;
+        pool.Publish();
         return nullptr;
       }
       // StartWait took this slot off the idle list: a job is assigned by now.
@@ -314,6 +323,7 @@ void* WaiterMain(void* arg) {
     }
     std::lock_guard<std::mutex> lock(pool.mu);
     pool.idle.push_back(slot);
+    pool.Publish();
   }
 }
 
@@ -329,6 +339,7 @@ bool StartWait(const std::shared_ptr<Wait>& w, SysError* err) {
     if (!pool.idle.empty()) {
       std::shared_ptr<Slot> slot = std::move(pool.idle.back());
       pool.idle.pop_back();
+      pool.Publish();
       WaitAccess::slot(*w) = slot;
       {
         std::lock_guard<std::mutex> lock(slot->mu);
@@ -356,6 +367,7 @@ bool StartWait(const std::shared_ptr<Wait>& w, SysError* err) {
         return false;
       }
       ++pool.threads;
+      pool.Publish();
     }
   }
   if (kicked) Kicker::Get().AddDeadline(w);
@@ -370,8 +382,8 @@ bool CancelWait(const std::shared_ptr<Wait>& w) {
 
 PoolStats GetPoolStats() {
   Pool& pool = GetPool();
-  std::lock_guard<std::mutex> lock(pool.mu);
-  return PoolStats{pool.threads, static_cast<int>(pool.idle.size())};
+  return PoolStats{pool.threads_seen.load(std::memory_order_relaxed),
+                   pool.idle_seen.load(std::memory_order_relaxed)};
 }
 
 }  // namespace locksmith
