@@ -199,7 +199,7 @@ export class Lock implements AsyncDisposable {
     } catch (error) {
       if (error instanceof LockConflictedError || error instanceof LockExpiredError) {
         this.#dirty = false;
-        this.#endHolding(error);
+        this.#endHolding(() => error);
         this.#log('warn', 'Failed to define an expiration for the "{resource}" lock, someone else acquired the lock.');
         throw error;
       }
@@ -229,7 +229,7 @@ export class Lock implements AsyncDisposable {
         throw new LockReleasingError(`Failed to release the "${resource}" lock.`, { cause: error });
       }
       this.#dirty = false;
-      this.#endHolding(new DOMException(`The "${resource}" lock was released.`, 'AbortError'));
+      this.#endHolding(() => new DOMException(`The "${resource}" lock was released.`, 'AbortError'));
       let stillHeld: boolean;
       try {
         stillHeld = await this.#store.exists(this.key);
@@ -272,10 +272,12 @@ export class Lock implements AsyncDisposable {
     return this.#controller.signal;
   }
 
-  #endHolding(reason: unknown): void {
+  /** The reason is built only when someone listens: an Error costs microseconds. */
+  #endHolding(reason: () => unknown): void {
     const controller = this.#controller;
+    if (!controller) return;
     this.#controller = null;
-    controller?.abort(reason);
+    controller.abort(reason());
   }
 
   /** `await using lock = …`: releases at scope exit when autoRelease is on and it is held. */

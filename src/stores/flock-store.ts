@@ -8,6 +8,7 @@ import type { Key } from '../core/key.js';
 import type { BlockingSharedLockStore, BlockingStore, WaitOptions } from '../core/store.js';
 import { loadNative, type FlockHandle, type NativeBinding } from '../native.js';
 import { flockFileName } from './flock-file-name.js';
+import { IdleHandlePool } from './idle-handle-pool.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { defaultLockDir, prepareLockDir, preparePrivateLockDir } from './lock-dir.js';
 import { storageError } from './native-errors.js';
@@ -30,8 +31,21 @@ export interface FlockStoreOptions {
   mode?: number;
 }
 
-// Per process (per worker): one kernel waiter per (lock file, mode).
+// Per process (per worker): one kernel waiter per (lock file, mode), and released
+// handles (open descriptors holding no lock) kept a moment for reuse, by path.
 const queues = new LocalWaitQueues<FlockHandle>();
+const idleHandles = new IdleHandlePool<FlockHandle>({ perKey: 2, total: 64, idleMs: 1_000 });
+
+/** Puts a handle that holds nothing back for reuse (closes it if that fails). */
+function recycle(handle: FlockHandle): void {
+  try {
+    handle.unlock();
+  } catch {
+    handle.close();
+    return;
+  }
+  idleHandles.give(handle.path, handle);
+}
 
 export class FlockStore implements BlockingStore, BlockingSharedLockStore {
   readonly dir: string;
@@ -81,7 +95,7 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
     const state = key.getState<FlockState | undefined>(STATE);
     if (!state) return;
     key.removeState(STATE);
-    state.handle.close();
+    recycle(state.handle);
   }
 
   /** Local knowledge: this key holds an flock lock that only it can release. */
@@ -114,7 +128,7 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
         throw storageError(error, `Cannot lock "${path}"`);
       }
       if (granted) return this.#hold(key, handle, shared);
-      handle.close();
+      recycle(handle);
     }
     if (wait === null || wait.timeout === 0) {
       throw new LockConflictedError(`The "${key.resource}" lock is held by another owner (${path}).`);
@@ -129,6 +143,8 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
   }
 
   #open(path: string): FlockHandle {
+    const idle = idleHandles.take(path);
+    if (idle) return idle;
     try {
       return this.#native.openFlock(path, this.mode);
     } catch (error) {
@@ -161,10 +177,10 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
           handle.close();
           throw storageError(error, `Cannot lock "${path}"`);
         }
-        handle.close();
+        recycle(handle);
         return null;
       },
-      release: (handle) => handle.close(),
+      release: recycle,
     };
   }
 }

@@ -6,6 +6,7 @@ import { validateTtl } from '../core/duration.js';
 import type { Key } from '../core/key.js';
 import type { BlockingStore, WaitOptions } from '../core/store.js';
 import { loadNative, type NativeBinding, type SemaphoreHandle } from '../native.js';
+import { IdleHandlePool } from './idle-handle-pool.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { storageError } from './native-errors.js';
 import { semaphoreIdentity, type SemaphoreIdentity } from './semaphore-key.js';
@@ -22,8 +23,27 @@ export interface SemaphoreStoreOptions {
   namespace?: string;
 }
 
-// Per process (per worker): one kernel waiter per semaphore set.
+// Per process (per worker): one kernel waiter per semaphore set, and released handles
+// kept a moment for reuse (opening one is semget + IPC_STAT + two GETVALs).
 const queues = new LocalWaitQueues<SemaphoreHandle>();
+const idleHandles = new IdleHandlePool<SemaphoreHandle>({ perKey: 2, total: 256, idleMs: 1_000 });
+
+/** Puts a handle back for reuse, released (closes it if releasing fails). */
+function recycle(handle: SemaphoreHandle): void {
+  try {
+    handle.unlock();
+  } catch {
+    handle.close();
+    return;
+  }
+  idleHandles.give(String(handle.key), handle);
+}
+
+/** The set behind a kept handle was removed while it sat idle: open it afresh. */
+function isStaleSet(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'EIDRM' || code === 'EINVAL';
+}
 
 export class SemaphoreStore implements BlockingStore {
   readonly mode: number;
@@ -71,10 +91,12 @@ export class SemaphoreStore implements BlockingStore {
     if (!handle) return;
     key.removeState(STATE);
     try {
-      handle.close();
+      handle.unlock();
     } catch (error) {
+      handle.close();
       throw storageError(error, `Cannot release the "${key.resource}" semaphore`);
     }
+    idleHandles.give(String(handle.key), handle);
   }
 
   async exists(key: Key): Promise<boolean> {
@@ -116,14 +138,16 @@ export class SemaphoreStore implements BlockingStore {
   }
 
   #tryAcquire(identity: SemaphoreIdentity, resource: string): SemaphoreHandle | null {
-    const handle = this.#open(identity, resource);
+    const idle = idleHandles.take(String(identity.key));
+    const handle = idle ?? this.#open(identity, resource);
     try {
       if (handle.tryLock()) return handle;
     } catch (error) {
       handle.close();
+      if (idle && isStaleSet(error)) return this.#tryAcquire(identity, resource);
       throw storageError(error, `Cannot lock the "${resource}" semaphore`);
     }
-    handle.close();
+    idleHandles.give(String(identity.key), handle);
     return null;
   }
 
@@ -145,7 +169,7 @@ export class SemaphoreStore implements BlockingStore {
         };
       },
       tryAcquire: () => this.#tryAcquire(identity, resource),
-      release: (handle) => handle.close(),
+      release: recycle,
     };
   }
 }

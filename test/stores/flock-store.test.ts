@@ -132,3 +132,23 @@ describe('FlockStore directories', () => {
     expect(store.dir).toMatch(/locksmith/);
   });
 });
+
+describe('FlockStore handle reuse', () => {
+  it('never locks a deleted lock file through a kept handle', async () => {
+    const { unlinkSync } = await import('node:fs');
+    const { LockHolder } = await import('../helpers/child.js');
+    const own = tempDir();
+    const factory = new LockFactory(new FlockStore(own));
+    const lock = factory.createLock('deleted-behind-our-back');
+    await lock.acquire();
+    await lock.release(); // its handle is now kept for reuse
+    unlinkSync(new FlockStore(own).pathFor('deleted-behind-our-back'));
+    const child = new LockHolder();
+    expect((await child.send({ cmd: 'acquire', store: 'flock', dir: own, resource: 'deleted-behind-our-back' })).acquired).toBe(true);
+    // The kept descriptor points at the deleted file; locking it would "succeed" alone.
+    expect(await factory.createLock('deleted-behind-our-back').acquire()).toBe(false);
+    await child.send({ cmd: 'release' });
+    expect(await lock.acquire()).toBe(true);
+    await lock.release();
+  });
+});
