@@ -18,6 +18,10 @@
 
 #include "wake_signal.h"
 
+#ifndef PTHREAD_STACK_MIN
+#define PTHREAD_STACK_MIN 16384
+#endif
+
 namespace locksmith {
 
 struct Slot {
