@@ -99,27 +99,33 @@ void FlockWait::ReleaseGrant() { UnlockAndClose(TakeFd()); }
 
 Outcome FlockWait::Block() {
   const int op = shared_ ? LOCK_SH : LOCK_EX;
+  // Only this thread touches `fd` until it holds a grant: a timeout delivered early
+  // (abandon mode) or a teardown may call ReleaseGrant() meanwhile, and must never
+  // close a descriptor this thread is still blocked on.
+  int fd = -1;
   int reopened = 0;
   for (;;) {
     if (state() != kPending) {
-      ReleaseGrant();
+      UnlockAndClose(fd);
       return Outcome::kStopped;
     }
-    int fd = fd_.load(std::memory_order_acquire);
     if (fd < 0) {
       fd = OpenLockFile(path_, mode_, &error);
       if (fd < 0) return Outcome::kFailed;
-      fd_.store(fd, std::memory_order_release);
     }
     if (flock(fd, op) != 0) {
       if (errno == EINTR) continue;  // the loop head decides: cancelled, timed out, or retry
       error.Set(errno, "flock", &path_);
-      ReleaseGrant();
+      UnlockAndClose(fd);
       return Outcome::kFailed;
     }
     const int same = StillNamesInode(fd, path_, &error);
-    if (same == 1) return Outcome::kGranted;
-    ReleaseGrant();
+    if (same == 1) {
+      fd_.store(fd, std::memory_order_release);
+      return Outcome::kGranted;
+    }
+    UnlockAndClose(fd);
+    fd = -1;
     if (same < 0) return Outcome::kFailed;
     if (++reopened > kMaxReopen) {
       error.Set(EAGAIN, "flock", &path_,

@@ -40,6 +40,7 @@ class FlockWait : public Wait {
   const std::string path_;
   const int mode_;
   const bool shared_;
+  // The granted descriptor, owned by the wait until the handle adopts it.
   std::atomic<int> fd_{-1};
 };
 
