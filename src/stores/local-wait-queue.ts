@@ -20,6 +20,8 @@ export interface KernelWaitSource<H> {
   release(handle: H): void;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Waiter<H> {
   resolve(handle: H): void;
   reject(error: unknown): void;
@@ -77,10 +79,16 @@ export class LocalWaitQueue<H> {
       const onAbort = () => giveUp(signal!.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeout !== undefined) {
-        timer = setTimeout(
-          () => giveUp(new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`)),
-          timeout,
-        );
+        // Timers cap at 2^31-1 ms (about 24.8 days) and fire at once beyond it: re-arm.
+        const deadline = performance.now() + timeout;
+        const arm = (left: number) => {
+          timer = setTimeout(() => {
+            const remaining = deadline - performance.now();
+            if (remaining > 1) arm(remaining);
+            else giveUp(new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`));
+          }, Math.min(left, MAX_TIMER_MS));
+        };
+        arm(timeout);
       }
       this.#waiters.add(waiter);
       this.#startKernelWait();

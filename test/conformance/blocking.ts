@@ -60,6 +60,22 @@ export function blockingStoreSuite(target: ConformanceTarget<BlockingStore>): vo
       await store.delete(probe);
     });
 
+    it('keeps waiting with a timeout beyond what one timer can hold (2^31 ms)', async () => {
+      const store = target.makeStore();
+      const name = resource('huge-timeout');
+      const holder = new Key(name);
+      await store.save(holder);
+      const waiter = new Key(name);
+      let settled = false;
+      const waiting = store.waitAndSave(waiter, { timeout: 3e9 }).finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(settled).toBe(false);
+      await store.delete(holder);
+      await waiting;
+      expect(await store.exists(waiter)).toBe(true);
+      await store.delete(waiter);
+    });
+
     it('serves in-process waiters first in, first out', async () => {
       const store = target.makeStore();
       const name = resource('fifo');
