@@ -9,6 +9,7 @@ import {
   LockReleasingError,
 } from './errors.js';
 import { validateOptionalTtl, validateTtl } from './duration.js';
+import { getFencingToken } from './fencing.js';
 import type { Key } from './key.js';
 import {
   isBlockingSharedLockStore,
@@ -250,6 +251,16 @@ export class Lock implements AsyncDisposable {
     } catch {
       // The original failure is what the caller needs to see.
     }
+  }
+
+  /**
+   * The number a store issued for the current exclusive acquisition, increasing with
+   * every acquisition of the resource (stores that issue one: RedisStore). Give it to
+   * the protected resource so that it can refuse writes from a holder whose lock
+   * expired meanwhile. Undefined on stores without fencing.
+   */
+  get fencingToken(): bigint | undefined {
+    return this.#dirty ? getFencingToken(this.key) : undefined;
   }
 
   /** Client-side view: no store round trip. */

@@ -120,7 +120,11 @@ describe('FlockStore directories', () => {
       try { new FlockStore(${JSON.stringify(readOnly)}); console.log('no error'); }
       catch (e) { console.log(e.name + ': ' + e.message); }
     })`;
-    const result = spawnSync(process.execPath, ['-e', code], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    const options = { uid: 65534, gid: 65534, encoding: 'utf8' } as const;
+    let result = spawnSync(process.execPath, ['-e', code], options);
+    // A Node binary under root's home (npx node@24) is out of uid 65534's reach: use PATH's.
+    if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'EACCES') result = spawnSync('node', ['-e', code], options);
+    expect(result.error).toBeUndefined();
     expect(result.stdout.trim()).toBe(`InvalidArgumentError: The FlockStore directory "${readOnly}" is not writable.`);
   });
 
