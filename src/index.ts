@@ -1,5 +1,17 @@
+import './core/debug-log.js';
 export { Key, type SerializedKey } from './core/key.js';
 export { Lock, type LockOptions, type Logger } from './core/lock.js';
+export {
+  channels,
+  channelNames,
+  type LockMessage,
+  type AcquireMessage,
+  type ConflictMessage,
+  type ReleaseMessage,
+  type RefreshMessage,
+  type LostMessage,
+  type ExpiredMessage,
+} from './core/diagnostics.js';
 export { LockFactory, DEFAULT_TTL } from './core/lock-factory.js';
 export type { AcquireOptions } from './core/wait.js';
 export {

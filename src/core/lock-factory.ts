@@ -36,6 +36,7 @@ export class LockFactory {
       ttl: options.ttl === undefined ? DEFAULT_TTL : options.ttl,
     };
     if (options.autoRelease !== undefined) lockOptions.autoRelease = options.autoRelease;
+    if (options.autoRefresh !== undefined) lockOptions.autoRefresh = options.autoRefresh;
     if (this.#logger) lockOptions.logger = this.#logger;
     return new Lock(key, this.store, lockOptions);
   }

@@ -8,6 +8,7 @@ import {
   LockExpiredError,
   LockReleasingError,
 } from './errors.js';
+import { channels, type AcquireMessage, type LockMessage } from './diagnostics.js';
 import { validateOptionalTtl, validateTtl } from './duration.js';
 import { getFencingToken } from './fencing.js';
 import type { Key } from './key.js';
@@ -44,27 +45,49 @@ export interface LockOptions {
   ttl?: number | null;
   /** Release on `await using` disposal. Default true. */
   autoRelease?: boolean;
+  /**
+   * While held, refresh the lock every third of its TTL, so that it does not expire
+   * under a long task. A refresh that fails aborts `lock.signal` (never throws).
+   * Needs a TTL. Default false.
+   */
+  autoRefresh?: boolean;
 }
+
+type Mode = 'exclusive' | 'shared';
+
+// Timers cap at 2^31-1 ms and fire at once beyond it.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Lock implements AsyncDisposable {
   readonly key: Key;
   readonly #store: PersistingStore;
   readonly #ttl: number | null;
   readonly #autoRelease: boolean;
+  readonly #autoRefresh: boolean;
   readonly #logger: Logger | undefined;
-  /** This instance believes it may hold the lock. */
-  #dirty = false;
+  /** The mode this instance believes it holds (Symfony's "dirty"), null when not held. */
+  #mode: Mode | null = null;
+  /** performance.now() when the current holding period began. */
+  #heldSince: number | null = null;
   /** Created on first read of `signal` during a holding period; aborted when it ends. */
   #controller: AbortController | null = null;
+  #refreshTimer: ReturnType<typeof setInterval> | null = null;
+  #refreshing = false;
 
   constructor(key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger } = {}) {
     this.key = key;
     this.#store = store;
     this.#ttl = options.ttl === undefined ? null : validateOptionalTtl(options.ttl, 'options.ttl');
-    if (options.autoRelease !== undefined && typeof options.autoRelease !== 'boolean') {
-      throw new InvalidArgumentError('options.autoRelease must be a boolean.');
+    for (const name of ['autoRelease', 'autoRefresh'] as const) {
+      if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+        throw new InvalidArgumentError(`options.${name} must be a boolean.`);
+      }
+    }
+    if (options.autoRefresh && this.#ttl === null) {
+      throw new InvalidArgumentError('options.autoRefresh needs a ttl: there is nothing to refresh without one.');
     }
     this.#autoRelease = options.autoRelease ?? true;
+    this.#autoRefresh = options.autoRefresh ?? false;
     this.#logger = options.logger;
   }
 
@@ -74,7 +97,7 @@ export class Lock implements AsyncDisposable {
    * `signal` rejects with `signal.reason`; nothing stays held.
    */
   acquire(options?: AcquireOptions): Promise<boolean> {
-    return this.#acquire(false, options);
+    return this.#traced('exclusive', options);
   }
 
   /**
@@ -84,23 +107,30 @@ export class Lock implements AsyncDisposable {
   acquireRead(options?: AcquireOptions): Promise<boolean> {
     if (!isSharedLockStore(this.#store)) {
       this.#log('debug', 'Store does not support read locks, falling back to a write lock.');
-      return this.#acquire(false, options);
+      return this.#traced('exclusive', options);
     }
-    return this.#acquire(true, options);
+    return this.#traced('shared', options);
   }
 
-  async #acquire(shared: boolean, options: AcquireOptions | undefined): Promise<boolean> {
+  async #traced(mode: Mode, options: AcquireOptions | undefined): Promise<boolean> {
     const wait = parseAcquireOptions(options);
     wait.signal?.throwIfAborted();
-    const wasHeld = this.#dirty;
+    if (!channels.acquire.hasSubscribers) return this.#acquire(mode, wait);
+    const message: AcquireMessage = this.#message(mode, wait.blocking);
+    return channels.acquire.tracePromise(() => this.#acquire(mode, wait), message);
+  }
+
+  async #acquire(mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {
+    const started = performance.now();
+    const wasHeld = this.#mode !== null;
     this.key.resetLifetime();
     try {
-      if (!(await this.#save(shared, wait))) {
-        await this.#onConflict(wasHeld);
+      if (!(await this.#save(mode, wait))) {
+        await this.#onConflict(mode, wait, started, wasHeld);
         return false;
       }
-      this.#dirty = true;
-      this.#log('debug', `Successfully acquired the "{resource}" lock${shared ? ' for reading' : ''}.`);
+      this.#onHeld(mode);
+      this.#log('debug', `Successfully acquired the "{resource}" lock${mode === 'shared' ? ' for reading' : ''}.`);
       if (this.#ttl !== null) await this.refresh(this.#ttl);
       if (this.key.isExpired()) {
         await this.#releaseQuietly();
@@ -109,9 +139,12 @@ export class Lock implements AsyncDisposable {
       return true;
     } catch (error) {
       if (error instanceof LockConflictedError) {
-        await this.#onConflict(wasHeld);
+        await this.#onConflict(mode, wait, started, wasHeld);
         if (wait.blocking) throw error;
         return false;
+      }
+      if (error instanceof LockExpiredError && channels.expired.hasSubscribers) {
+        channels.expired.publish({ ...this.#message(mode, wait.blocking), error });
       }
       if (wait.signal?.aborted && error === wait.signal.reason) throw error;
       this.#log('warn', 'Failed to acquire the "{resource}" lock.', { error });
@@ -120,8 +153,9 @@ export class Lock implements AsyncDisposable {
   }
 
   /** One store call per Symfony's rules; false = busy (non-blocking) or timed out. */
-  async #save(shared: boolean, wait: ParsedAcquireOptions): Promise<boolean> {
+  async #save(mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {
     const store = this.#store;
+    const shared = mode === 'shared';
     if (!wait.blocking) {
       try {
         await (shared && isSharedLockStore(store) ? store.saveRead(this.key) : store.save(this.key));
@@ -165,20 +199,35 @@ export class Lock implements AsyncDisposable {
     }
   }
 
+  #onHeld(mode: Mode): void {
+    if (this.#mode === null) this.#heldSince = performance.now();
+    this.#mode = mode;
+    if (this.#autoRefresh && this.#refreshTimer === null) {
+      const interval = Math.min(Math.max(this.#ttl! / 3, 1), MAX_TIMER_MS);
+      this.#refreshTimer = setInterval(() => void this.#autoRefreshTick(), interval);
+      // A held lock alone must not keep the process alive.
+      this.#refreshTimer.unref();
+    }
+  }
+
   /**
    * A refused acquisition leaves this lock holding nothing, even when it held the lock
    * in the other mode before (a refused promotion): half-held states are bugs waiting.
    */
-  async #onConflict(wasHeld: boolean): Promise<void> {
+  async #onConflict(mode: Mode, wait: ParsedAcquireOptions, started: number, wasHeld: boolean): Promise<void> {
     this.#log('info', 'Failed to acquire the "{resource}" lock. Someone else already acquired the lock.');
+    if (channels.conflict.hasSubscribers) {
+      const waitedMs = performance.now() - started;
+      channels.conflict.publish({ ...this.#message(mode, wait.blocking), reason: wait.blocking ? 'timeout' : 'busy', waitedMs });
+    }
     if (wasHeld) await this.#releaseQuietly();
-    this.#dirty = false;
+    this.#endHolding(null);
   }
 
   /**
    * Extends the lock's lifetime to `ttl` ms (default: the lock's TTL) from now.
    * @throws LockConflictedError when another owner holds it, LockExpiredError when the
-   * lifetime ran out meanwhile.
+   * lifetime ran out meanwhile; both also abort `lock.signal`.
    */
   async refresh(ttl?: number): Promise<void> {
     const effective = ttl ?? this.#ttl;
@@ -186,34 +235,59 @@ export class Lock implements AsyncDisposable {
       throw new InvalidArgumentError(`You have to define an expiration duration to refresh the "${this.key.resource}" lock.`);
     }
     validateTtl(effective);
+    const previous = this.key.getRemainingLifetime();
     try {
       this.key.resetLifetime();
       await this.#store.putOffExpiration(this.key, effective);
-      this.#dirty = true;
+      if (this.#mode === null) this.#onHeld('exclusive');
       if (this.key.isExpired()) {
         await this.#releaseQuietly();
         throw new LockExpiredError(
           `Failed to put off the expiration of the "${this.key.resource}" lock within the specified time.`,
         );
       }
+      if (channels.refresh.hasSubscribers) channels.refresh.publish(this.#message(this.#mode ?? 'exclusive', false));
       this.#log('debug', `Expiration defined for "{resource}" lock for ${effective} ms.`);
     } catch (error) {
       if (error instanceof LockConflictedError || error instanceof LockExpiredError) {
-        this.#dirty = false;
-        this.#endHolding(() => error);
         this.#log('warn', 'Failed to define an expiration for the "{resource}" lock, someone else acquired the lock.');
+        this.#lose(error);
         throw error;
       }
+      // Unknown outcome (the store failed): the lock keeps the lifetime it had.
+      if (previous !== null) this.key.reduceLifetime(previous);
       if (error instanceof InvalidArgumentError) throw error;
       this.#log('warn', 'Failed to define an expiration for the "{resource}" lock.', { error });
       throw new LockAcquiringError(`Failed to define an expiration for the "${this.key.resource}" lock.`, { cause: error });
     }
   }
 
+  /** Timer callback: never throws; a refresh that cannot succeed any more ends the holding. */
+  async #autoRefreshTick(): Promise<void> {
+    if (this.#refreshing || this.#mode === null) return;
+    this.#refreshing = true;
+    try {
+      await this.refresh();
+    } catch (error) {
+      // Conflicts and expiry already ended the holding in refresh(). A store failure is
+      // retried at the next tick, unless the lifetime ran out meanwhile.
+      if (this.#mode !== null && this.key.isExpired()) {
+        this.#lose(new LockExpiredError(`The "${this.key.resource}" lock expired: it could not be refreshed in time.`, { cause: error }));
+      }
+    } finally {
+      this.#refreshing = false;
+    }
+  }
+
   /** Whether this lock (its key) holds the lock now, asked of the store. */
   async isAcquired(): Promise<boolean> {
-    this.#dirty = await this.#store.exists(this.key);
-    return this.#dirty;
+    const held = await this.#store.exists(this.key);
+    // A key handed over from another process (createLockFromKey) becomes held here.
+    if (held && this.#mode === null) this.#onHeld('exclusive');
+    if (!held && this.#mode !== null) {
+      this.#lose(new LockConflictedError(`The "${this.key.resource}" lock is no longer held by this owner.`));
+    }
+    return held;
   }
 
   /**
@@ -229,7 +303,8 @@ export class Lock implements AsyncDisposable {
         if (error instanceof LockReleasingError) throw error;
         throw new LockReleasingError(`Failed to release the "${resource}" lock.`, { cause: error });
       }
-      this.#dirty = false;
+      const mode = this.#mode;
+      const heldSince = this.#heldSince;
       this.#endHolding(() => new DOMException(`The "${resource}" lock was released.`, 'AbortError'));
       let stillHeld: boolean;
       try {
@@ -238,6 +313,9 @@ export class Lock implements AsyncDisposable {
         throw new LockReleasingError(`Failed to release the "${resource}" lock.`, { cause: error });
       }
       if (stillHeld) throw new LockReleasingError(`Failed to release the "${resource}" lock, the resource is still locked.`);
+      if (mode !== null && channels.release.hasSubscribers) {
+        channels.release.publish({ ...this.#message(mode, false), heldMs: heldSince === null ? null : performance.now() - heldSince });
+      }
       this.#log('debug', 'Successfully released the "{resource}" lock.');
     } catch (error) {
       this.#log('warn', 'Failed to release the "{resource}" lock.', { error });
@@ -260,7 +338,7 @@ export class Lock implements AsyncDisposable {
    * expired meanwhile. Undefined on stores without fencing.
    */
   get fencingToken(): bigint | undefined {
-    return this.#dirty ? getFencingToken(this.key) : undefined;
+    return this.#mode === null ? undefined : getFencingToken(this.key);
   }
 
   /** Client-side view: no store round trip. */
@@ -274,26 +352,52 @@ export class Lock implements AsyncDisposable {
 
   /**
    * Aborts when this holding period ends: released, or known lost (refresh refused,
-   * expired). Each acquisition gets a fresh signal; read it after acquiring. While the
-   * lock is not held, it is an already-aborted signal.
+   * expired, the store says another owner holds it). Each acquisition gets a fresh
+   * signal; read it after acquiring. While the lock is not held, it is already aborted.
    */
   get signal(): AbortSignal {
-    if (!this.#dirty) return AbortSignal.abort(new DOMException(`The "${this.key.resource}" lock is not held.`, 'AbortError'));
+    if (this.#mode === null) {
+      return AbortSignal.abort(new DOMException(`The "${this.key.resource}" lock is not held.`, 'AbortError'));
+    }
     this.#controller ??= new AbortController();
     return this.#controller.signal;
   }
 
-  /** The reason is built only when someone listens: an Error costs microseconds. */
-  #endHolding(reason: () => unknown): void {
+  /** The holding ended without a release: tell the signal and the channels why. */
+  #lose(error: unknown): void {
+    const mode = this.#mode;
+    if (mode === null) return;
+    const heldSince = this.#heldSince;
+    this.#endHolding(() => error);
+    const message = this.#message(mode, false);
+    if (error instanceof LockExpiredError && channels.expired.hasSubscribers) channels.expired.publish({ ...message, error });
+    if (channels.lost.hasSubscribers) {
+      channels.lost.publish({ ...message, error, heldMs: heldSince === null ? null : performance.now() - heldSince });
+    }
+    this.#log('warn', 'The "{resource}" lock was lost.', { error });
+  }
+
+  /** Ends a holding period; the abort reason is built only when someone listens. */
+  #endHolding(reason: (() => unknown) | null): void {
+    this.#mode = null;
+    this.#heldSince = null;
+    if (this.#refreshTimer !== null) {
+      clearInterval(this.#refreshTimer);
+      this.#refreshTimer = null;
+    }
     const controller = this.#controller;
     if (!controller) return;
     this.#controller = null;
-    controller.abort(reason());
+    controller.abort(reason === null ? new DOMException(`The "${this.key.resource}" lock is not held.`, 'AbortError') : reason());
+  }
+
+  #message(mode: Mode, blocking: boolean): LockMessage {
+    return { lock: this, resource: this.key.resource, store: this.#store.constructor.name, mode, blocking, ttl: this.#ttl };
   }
 
   /** `await using lock = …`: releases at scope exit when autoRelease is on and it is held. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#autoRelease || !this.#dirty) return;
+    if (!this.#autoRelease || this.#mode === null) return;
     if (await this.isAcquired()) await this.release();
   }
 

@@ -1,0 +1,96 @@
+import { spawnSync } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InMemoryStore, LockFactory, channelNames, type LockMessage } from '../../src/index.js';
+
+type Event = [string, LockMessage & Record<string, unknown>];
+
+function record(): { events: Event[]; stop(): void } {
+  const events: Event[] = [];
+  const handlers: Array<[string, (m: unknown) => void]> = [];
+  for (const name of [
+    'tracing:locksmith:lock:acquire:start',
+    'tracing:locksmith:lock:acquire:asyncEnd',
+    'tracing:locksmith:lock:acquire:error',
+    channelNames.conflict,
+    channelNames.release,
+    channelNames.refresh,
+    channelNames.lost,
+    channelNames.expired,
+  ]) {
+    const handler = (m: unknown) => events.push([name.replace('tracing:locksmith:lock:', '').replace('locksmith:lock:', ''), { ...(m as Event[1]) }]);
+    diagnostics.subscribe(name, handler);
+    handlers.push([name, handler]);
+  }
+  return { events, stop: () => handlers.forEach(([n, h]) => diagnostics.unsubscribe(n, h)) };
+}
+
+let recorder: ReturnType<typeof record> | undefined;
+afterEach(() => recorder?.stop());
+
+describe('diagnostics channels', () => {
+  it('traces acquire, conflict, refresh and release with the documented payload', async () => {
+    recorder = record();
+    const factory = new LockFactory(new InMemoryStore());
+    const lock = factory.createLock('traced', { ttl: 5_000 });
+    await lock.acquire();
+    await factory.createLock('traced', { ttl: 5_000 }).acquire();
+    await lock.refresh();
+    await lock.release();
+    const names = recorder.events.map(([n]) => n);
+    expect(names).toEqual([
+      'acquire:start', 'refresh', 'acquire:asyncEnd',
+      'acquire:start', 'conflict', 'acquire:asyncEnd',
+      'refresh',
+      'release',
+    ]);
+    const [, start] = recorder.events[0]!;
+    expect(start).toMatchObject({ resource: 'traced', store: 'InMemoryStore', mode: 'exclusive', blocking: false, ttl: 5_000 });
+    expect(start.lock).toBe(lock);
+    expect(recorder.events[2]![1].result).toBe(true);
+    expect(recorder.events[4]![1]).toMatchObject({ reason: 'busy' });
+    expect(recorder.events[5]![1].result).toBe(false);
+    expect(recorder.events[7]![1].heldMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports a timed-out wait as a conflict with reason "timeout" and the time waited', async () => {
+    recorder = record();
+    const factory = new LockFactory(new InMemoryStore());
+    const holder = factory.createLock('wait');
+    await holder.acquire();
+    expect(await factory.createLock('wait').acquire({ timeout: 60 })).toBe(false);
+    const conflict = recorder.events.find(([n]) => n === 'conflict')![1];
+    expect(conflict).toMatchObject({ reason: 'timeout', blocking: true });
+    expect(conflict.waitedMs as number).toBeGreaterThanOrEqual(55);
+  });
+
+  it('publishes acquire errors (an abort) on the error channel', async () => {
+    recorder = record();
+    const factory = new LockFactory(new InMemoryStore());
+    await factory.createLock('aborted').acquire();
+    const reason = new Error('stop');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(reason), 20);
+    await expect(factory.createLock('aborted').acquire({ signal: controller.signal })).rejects.toBe(reason);
+    const error = recorder.events.find(([n]) => n === 'acquire:error')![1];
+    expect(error.error).toBe(reason);
+  });
+
+  it('logs every event on stderr with NODE_DEBUG=locksmith', () => {
+    const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+    const script = `import(${JSON.stringify(entry)}).then(async ({ LockFactory, InMemoryStore }) => {
+      const factory = new LockFactory(new InMemoryStore());
+      const lock = factory.createLock('debugged');
+      await lock.acquire();
+      await factory.createLock('debugged').acquire();
+      await lock.release();
+    })`;
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    const debug = run({ NODE_DEBUG: 'locksmith' });
+    expect(debug.stderr).toMatch(/LOCKSMITH \d+: acquire "debugged" \(InMemoryStore, exclusive, ttl 300000 ms\) -> held/);
+    expect(debug.stderr).toMatch(/conflict "debugged" .*: busy after/);
+    expect(debug.stderr).toMatch(/release "debugged" .* after holding/);
+    expect(run({ NODE_DEBUG: '' }).stderr).toBe('');
+  });
+});
