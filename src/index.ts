@@ -41,3 +41,5 @@ export { NullStore } from './stores/null-store.js';
 export { FlockStore, type FlockStoreOptions } from './stores/flock-store.js';
 export { SemaphoreStore, type SemaphoreStoreOptions } from './stores/semaphore-store.js';
 export { isNativeAvailable } from './native.js';
+export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store.js';
+export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.js';

@@ -1,0 +1,161 @@
+// Waits of RedisStore. Per (resource, mode), waiters of this process queue first in,
+// first out, and only the head talks to Redis: it subscribes to the resource's release
+// channel, tries, and on a conflict sleeps until a release is published or a fallback
+// poll fires. The poll is bounded by the holder's remaining TTL (a crashed holder costs
+// at most its TTL) and by `pollInterval` (a lost message, or a holder that does not
+// publish, such as Symfony's PHP RedisStore, costs at most that).
+import { LockConflictedError } from '../../core/errors.js';
+import type { WaitOptions } from '../../core/store.js';
+import type { ReleaseNotifier } from './notifier.js';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long an abort waits for an attempt in flight before rejecting anyway. */
+const ABANDON_GRACE_MS = 2_000;
+
+export type Attempt = { granted: true } | { granted: false; /** ms the holder's key lives; <0 unknown */ retryIn: number };
+
+/** One waiter's way to the lock: try once, or give back a grant nobody wants any more. */
+export interface WaitSource {
+  attempt(): Promise<Attempt>;
+  abandon(): Promise<void>;
+}
+
+class Waiter {
+  running = false;
+  /** Set once: why the waiter stopped waiting (abort reason or timeout error). */
+  cancelled: { reason: unknown } | null = null;
+  /** A release was published since the last attempt was sent. */
+  woken = false;
+  #nap: (() => void) | null = null;
+
+  constructor(
+    readonly channel: string,
+    readonly source: WaitSource,
+    readonly finish: (error?: unknown) => void,
+  ) {}
+
+  wake(): void {
+    this.woken = true;
+    this.#nap?.();
+  }
+
+  /** Sleeps `ms`, or less when woken or cancelled. */
+  sleep(ms: number): Promise<void> {
+    if (this.woken || this.cancelled !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#nap?.(), ms);
+      this.#nap = () => {
+        clearTimeout(timer);
+        this.#nap = null;
+        resolve();
+      };
+    });
+  }
+}
+
+export class RedisWaitQueues {
+  readonly #queues = new Map<string, Set<Waiter>>();
+  readonly #notifier: ReleaseNotifier;
+  readonly #pollInterval: number;
+
+  constructor(notifier: ReleaseNotifier, pollInterval: number) {
+    this.#notifier = notifier;
+    this.#pollInterval = pollInterval;
+  }
+
+  /** Resolves once `source` got the lock; rejects as WaitOptions says, holding nothing. */
+  wait(id: string, channel: string, source: WaitSource, options: WaitOptions, describe: string): Promise<void> {
+    const { signal, timeout } = options;
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      let settled = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waiter = new Waiter(channel, source, (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve();
+        else reject(error);
+      });
+      const cancel = (reason: unknown) => {
+        if (settled || waiter.cancelled !== null) return;
+        waiter.cancelled = { reason };
+        if (!waiter.running) {
+          this.#queues.get(id)?.delete(waiter);
+          waiter.finish(reason);
+          return;
+        }
+        waiter.wake();
+        // The head may have an attempt in flight: its loop gives back a late grant and
+        // then settles; a server that does not answer must not hold the caller forever.
+        setTimeout(() => waiter.finish(reason), ABANDON_GRACE_MS).unref();
+      };
+      const onAbort = () => cancel(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeout !== undefined) {
+        // Timers cap at 2^31-1 ms and fire at once beyond it: re-arm.
+        const deadline = performance.now() + timeout;
+        const arm = (left: number) => {
+          timer = setTimeout(() => {
+            const remaining = deadline - performance.now();
+            if (remaining > 1) arm(remaining);
+            else cancel(new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`));
+          }, Math.min(left, MAX_TIMER_MS));
+        };
+        arm(timeout);
+      }
+      let queue = this.#queues.get(id);
+      if (!queue) this.#queues.set(id, (queue = new Set()));
+      queue.add(waiter);
+      if (queue.size === 1) void this.#run(id, waiter);
+    });
+  }
+
+  /** The head's loop. Never rejects: every outcome settles the waiter. */
+  async #run(id: string, waiter: Waiter): Promise<void> {
+    waiter.running = true;
+    const listening = this.#notifier.listen(waiter.channel, () => waiter.wake());
+    try {
+      await listening.ready;
+      while (waiter.cancelled === null) {
+        waiter.woken = false;
+        const attempt = await waiter.source.attempt();
+        if (attempt.granted) {
+          if (waiter.cancelled === null) {
+            waiter.finish();
+            return;
+          }
+          await waiter.source.abandon().catch(() => {});
+          break;
+        }
+        await waiter.sleep(this.#delay(attempt.retryIn));
+      }
+      waiter.finish(waiter.cancelled!.reason);
+    } catch (error) {
+      waiter.finish(waiter.cancelled === null ? error : waiter.cancelled.reason);
+    } finally {
+      // The next head subscribes before this one unsubscribes: no churn on the channel.
+      this.#advance(id, waiter);
+      listening.close();
+    }
+  }
+
+  /** Until the next try: the holder's remaining TTL, at most `pollInterval`, jittered. */
+  #delay(retryIn: number): number {
+    const base = retryIn >= 0 ? Math.min(retryIn, this.#pollInterval) : this.#pollInterval;
+    return base + 1 + Math.random() * Math.min(base * 0.1, 50);
+  }
+
+  #advance(id: string, waiter: Waiter): void {
+    const queue = this.#queues.get(id);
+    if (!queue) return;
+    queue.delete(waiter);
+    const next = queue.values().next();
+    if (next.done) this.#queues.delete(id);
+    else if (!next.value.running) void this.#run(id, next.value);
+  }
+}

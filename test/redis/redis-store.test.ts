@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import {
+  InvalidArgumentError,
+  InvalidTtlError,
+  Key,
+  LockConflictedError,
+  LockFactory,
+  RedisStore,
+} from '../../src/index.js';
+import { runConformance } from '../conformance/index.js';
+import { RedisServer, ready } from '../helpers/redis-server.js';
+
+const server = await RedisServer.start();
+const client = await ready(server.client());
+const admin = await ready(server.client());
+
+runConformance({
+  name: 'RedisStore',
+  makeStore: () => new RedisStore(client),
+  expiring: { makeStoreWithInitialTtl: (initialTtl) => new RedisStore(client, { initialTtl }) },
+});
+
+describe('RedisStore data layout (Symfony RedisStore)', () => {
+  it('keeps one sorted set per resource: token and __write__ scored with the expiry in ms, PEXPIREAT at the last', async () => {
+    const store = new RedisStore(client, { initialTtl: 10_000 });
+    const key = new Key('layout-write');
+    const before = Date.now();
+    await store.save(key);
+    expect(await admin.type('layout-write')).toBe('zset');
+    const members = await admin.zrange('layout-write', 0, -1, 'WITHSCORES');
+    expect(members).toHaveLength(4);
+    expect(members).toContain('__write__');
+    const scores = [Number(members[1]), Number(members[3])];
+    for (const score of scores) {
+      expect(score).toBeGreaterThanOrEqual(before + 10_000 - 50);
+      expect(score).toBeLessThanOrEqual(Date.now() + 10_000 + 50);
+    }
+    expect(await admin.pexpiretime('layout-write')).toBe(Math.max(...scores));
+    await store.delete(key);
+    expect(await admin.exists('layout-write')).toBe(0);
+  });
+
+  it('keeps readers as members without __write__', async () => {
+    const store = new RedisStore(client);
+    const [a, b] = [new Key('layout-read'), new Key('layout-read')];
+    await store.saveRead(a);
+    await store.saveRead(b);
+    const members = await admin.zrange('layout-read', 0, -1);
+    expect(members).toHaveLength(2);
+    expect(members).not.toContain('__write__');
+    await store.delete(a);
+    await store.delete(b);
+  });
+
+  it('treats a string key (Symfony < 5.2 format) as held by someone else', async () => {
+    await admin.set('old-format', 'some-token', 'PX', 10_000);
+    const store = new RedisStore(client);
+    const key = new Key('old-format');
+    await expect(store.save(key)).rejects.toBeInstanceOf(LockConflictedError);
+    await expect(store.saveRead(key)).rejects.toBeInstanceOf(LockConflictedError);
+    expect(await store.exists(key)).toBe(false);
+    await store.delete(key);
+    expect(await admin.get('old-format')).toBe('some-token');
+  });
+
+  it('uses 128-bit random tokens, kept in the key state', async () => {
+    const store = new RedisStore(client);
+    const key = new Key('token-size');
+    await store.save(key);
+    const token = (await admin.zrange('token-size', 0, -1)).find((m) => m !== '__write__')!;
+    expect(Buffer.from(token, 'base64url')).toHaveLength(16);
+    expect(Object.values(key.toJSON().state)).toContain(token);
+    await store.delete(key);
+  });
+
+  it('falls back to EVAL when the server forgot the scripts (SCRIPT FLUSH)', async () => {
+    const store = new RedisStore(client);
+    const key = new Key('noscript');
+    await store.save(key);
+    await admin.script('FLUSH');
+    expect(await store.exists(key)).toBe(true);
+    await store.delete(key);
+    expect(await store.exists(key)).toBe(false);
+  });
+
+  it('rejects bad options and non-clients with typed errors naming them', () => {
+    for (const bad of [0, -1, Number.NaN, Infinity, '10']) {
+      expect(() => new RedisStore(client, { initialTtl: bad as number })).toThrow(InvalidTtlError);
+      expect(() => new RedisStore(client, { initialTtl: bad as number })).toThrow(/initialTtl/);
+      expect(() => new RedisStore(client, { pollInterval: bad as number })).toThrow(/pollInterval/);
+    }
+    expect(() => new RedisStore({} as never)).toThrow(InvalidArgumentError);
+    expect(() => new RedisStore(null as never)).toThrow(/ioredis client/);
+  });
+});
+
+describe('RedisStore waits', () => {
+  it('wakes a waiter on release within a few ms, not a poll interval', async () => {
+    const store = new RedisStore(client, { pollInterval: 5_000 });
+    const holder = new Key('wake');
+    await store.save(holder);
+    const waiter = new Key('wake');
+    const waiting = store.waitAndSave(waiter);
+    await new Promise((r) => setTimeout(r, 50));
+    const released = performance.now();
+    await store.delete(holder);
+    await waiting;
+    expect(performance.now() - released).toBeLessThan(100);
+    await store.delete(waiter);
+  });
+
+  it('retries when the holder expires, without a release message', async () => {
+    const store = new RedisStore(client, { initialTtl: 150, pollInterval: 60_000 });
+    await store.save(new Key('expire-wake'));
+    const started = performance.now();
+    const waiter = new Key('expire-wake');
+    await store.waitAndSave(waiter, { timeout: 5_000 });
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThan(100);
+    expect(waited).toBeLessThan(1_000);
+    await store.delete(waiter);
+  });
+
+  it('polls at pollInterval for holders that do not publish', async () => {
+    const store = new RedisStore(client, { pollInterval: 100 });
+    // A holder written directly, as a PHP process would: no release message.
+    await admin.zadd('silent', Date.now() + 60_000, 'php-token', Date.now() + 60_000, '__write__');
+    await admin.pexpire('silent', 60_000);
+    const waiter = new Key('silent');
+    const waiting = store.waitAndSave(waiter, { timeout: 5_000 });
+    await new Promise((r) => setTimeout(r, 150));
+    await admin.del('silent');
+    const deleted = performance.now();
+    await waiting;
+    expect(performance.now() - deleted).toBeLessThan(250);
+    await store.delete(waiter);
+  });
+
+  it('wakes readers when a writer demotes itself', async () => {
+    const store = new RedisStore(client, { pollInterval: 5_000 });
+    const factory = new LockFactory(store);
+    const writer = factory.createLock('demote-wake');
+    await writer.acquire();
+    const reader = factory.createLock('demote-wake');
+    const waiting = reader.acquireRead(true);
+    await new Promise((r) => setTimeout(r, 50));
+    const demoted = performance.now();
+    await writer.acquireRead();
+    expect(await waiting).toBe(true);
+    expect(performance.now() - demoted).toBeLessThan(100);
+    await reader.release();
+    await writer.release();
+  });
+
+  it('opens one subscriber connection while anyone waits, and closes it after', async () => {
+    const own = await ready(server.client({ connectionName: 'sub-count' }));
+    const store = new RedisStore(own);
+    const count = async () => (await admin.client('LIST')).split('\n').filter((l) => l.includes('name=sub-count')).length;
+    expect(await count()).toBe(1);
+    const holders = ['sub-a', 'sub-b'].map((name) => new Key(name));
+    for (const h of holders) await store.save(h);
+    const waits = holders.flatMap((h) =>
+      [0, 1, 2].map(async () => {
+        const key = new Key(h.resource);
+        await store.waitAndSave(key, { timeout: 5_000 });
+        await store.delete(key);
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await count()).toBe(2);
+    for (const h of holders) await store.delete(h);
+    await Promise.all(waits);
+    expect(await count()).toBe(2);
+    await new Promise((r) => setTimeout(r, 1_300));
+    expect(await count()).toBe(1);
+  });
+});
