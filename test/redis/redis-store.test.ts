@@ -155,7 +155,7 @@ describe('RedisStore waits', () => {
   it('opens one subscriber connection while anyone waits, and closes it after', async () => {
     const own = await ready(server.client({ connectionName: 'sub-count' }));
     const store = new RedisStore(own);
-    const count = async () => (await admin.client('LIST')).split('\n').filter((l) => l.includes('name=sub-count')).length;
+    const count = async () => String(await admin.client('LIST')).split('\n').filter((l: string) => l.includes('name=sub-count')).length;
     expect(await count()).toBe(1);
     const holders = ['sub-a', 'sub-b'].map((name) => new Key(name));
     for (const h of holders) await store.save(h);
