@@ -43,3 +43,5 @@ export { SemaphoreStore, type SemaphoreStoreOptions } from './stores/semaphore-s
 export { isNativeAvailable } from './native.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store.js';
 export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.js';
+export { CombinedStore, type CombinedStoreOptions } from './stores/combined-store.js';
+export { ConsensusStrategy, UnanimousStrategy, type Strategy } from './stores/strategies.js';
