@@ -45,3 +45,4 @@ export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store.j
 export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.js';
 export { CombinedStore, type CombinedStoreOptions } from './stores/combined-store.js';
 export { ConsensusStrategy, UnanimousStrategy, type Strategy } from './stores/strategies.js';
+export { createStore } from './stores/create-store.js';
