@@ -1,34 +1,83 @@
-// `npm run bench [-- --quick] [-- --only=<scenario>]`: runs the scenarios side by side
-// and writes bench/RESULTS.md (quick runs print only).
+// `npm run bench [-- --quick] [-- --only=<scenario>,…]`: runs the scenarios side by side
+// and writes bench/RESULTS.md (a full run only; quick and partial runs print).
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describeMachine } from './harness/machine.js';
-import { renderReport, type Section } from './harness/report.js';
+import { createContext, type Scenario } from './harness/context.js';
+import { describeFilesystem, describeMachine } from './harness/machine.js';
+import { failedSection, renderReport, type Section } from './harness/report.js';
+import { formatNumber } from './harness/stats.js';
 import { Workspace } from './harness/workspace.js';
+import { contention } from './scenarios/contention.js';
+import { cpu } from './scenarios/cpu.js';
 import { handoff } from './scenarios/handoff.js';
+import { physicalLimit } from './scenarios/physical-limit.js';
+import { threadpool } from './scenarios/threadpool.js';
 import { uncontended } from './scenarios/uncontended.js';
 
-const scenarios = { uncontended, handoff };
+const scenarios: Record<string, Scenario> = {
+  'physical-limit': physicalLimit,
+  uncontended,
+  handoff,
+  contention,
+  threadpool,
+  cpu,
+};
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const selected = Object.entries(scenarios).filter(([name]) => !only || only.split(',').includes(name));
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const unknown = only?.filter((name) => !(name in scenarios)) ?? [];
+if (unknown.length > 0) {
+  process.stderr.write(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}\n`);
+  process.exit(2);
+}
 
 const workspace = new Workspace();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    workspace.dispose();
+    process.exit(130);
+  });
+}
+process.once('exit', () => workspace.dispose());
+
+const context = createContext(workspace, quick);
+const filesystem = describeFilesystem(workspace.dir);
+const started = performance.now();
 const sections: Section[] = [];
+let failures = 0;
 try {
-  for (const [name, scenario] of selected) {
-    process.stderr.write(`${name}...\n`);
-    sections.push(await scenario({ quick, workspace }));
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    if (only && !only.includes(name)) continue;
+    const scenarioStarted = performance.now();
+    process.stderr.write(`${name}…`);
+    try {
+      sections.push(await scenario(context));
+    } catch (error) {
+      failures++;
+      sections.push(failedSection(name, error));
+      process.stderr.write(` FAILED: ${(error as Error).message}`);
+    }
+    process.stderr.write(` ${formatNumber((performance.now() - scenarioStarted) / 1e3, 1)} s\n`);
   }
 } finally {
   workspace.dispose();
 }
 
+const redis = await context.redisIfStarted();
 const report = renderReport(
-  { machine: describeMachine(), date: new Date().toISOString().slice(0, 10), command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}` },
+  {
+    facts: [
+      ['Machine', describeMachine()],
+      ['Filesystem', filesystem],
+      ...(redis ? ([['Redis', `redis-server ${redis.version} started by the bench on 127.0.0.1:${redis.port}, no persistence`]] as Array<[string, string]>) : []),
+      ['Date', new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC'],
+      ['Command', `\`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\``],
+      ['Duration', `${formatNumber((performance.now() - started) / 1e3)} s`],
+    ],
+  },
   sections,
 );
 process.stdout.write(`${report}\n`);
 if (!quick && !only) writeFileSync(fileURLToPath(new URL('./RESULTS.md', import.meta.url)), report);
+process.exitCode = failures > 0 ? 1 : 0;

@@ -1,17 +1,19 @@
-// The waiting side of the hand-off scenario: on "go" it says it is about to wait,
-// blocks in acquire(true), stamps the moment it resumes, and gives the lock back.
-import { FlockStore, LockFactory, SemaphoreStore } from '../../dist/index.js';
+// The waiting side of a hand-off: on "go" it says it is about to wait, blocks in the
+// library's acquire, stamps the moment it resumes in JavaScript (CLOCK_MONOTONIC, as
+// the holder's stamp), and gives the lock back.
+import { childArgs, now, onMessage, send } from './ipc.js';
 
-const [storeName, dir, namespace, resource] = process.argv.slice(2);
-const store = storeName === 'flock' ? new FlockStore(dir!) : new SemaphoreStore({ namespace: namespace! });
-const lock = new LockFactory(store).createLock(resource!);
+const { library, env, rest } = childArgs();
+const session = await library.connect(env);
+const lock = await session.lock(rest[0]!);
 
-process.on('message', async (message: string) => {
-  if (message === 'exit') process.exit(0);
-  process.send!('waiting');
-  await lock.acquire(true);
-  const resumedAt = process.hrtime.bigint();
-  await lock.release();
-  process.send!(resumedAt.toString());
+onMessage(async (message) => {
+  if (message.type === 'go') {
+    await send({ type: 'waiting' });
+    await lock.acquire();
+    const resumedAt = now();
+    await lock.release();
+    await send({ type: 'resumed', at: resumedAt.toString() });
+  }
 });
-process.send!('ready');
+await send({ type: 'ready' });

@@ -1,7 +1,20 @@
 // What the numbers were measured on.
-import { cpus, release } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { cpus, release, totalmem } from 'node:os';
 
 export function describeMachine(): string {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  return `${cpus().length} × ${cpu}, Linux ${release()}, Node ${process.version}`;
+  const memory = Math.round(totalmem() / 2 ** 30);
+  return `${cpus().length} × ${cpu}, ${memory} GiB, Linux ${release()}, Node ${process.version}`;
+}
+
+/** Filesystem type and device of `dir` (where every lock file of the run lives). */
+export function describeFilesystem(dir: string): string {
+  try {
+    const [, line] = execFileSync('df', ['--output=fstype,source', dir], { encoding: 'utf8' }).trim().split('\n');
+    const [type, source] = line!.trim().split(/\s+/);
+    return `${type} (${source}), lock files in the run's temporary directory`;
+  } catch {
+    return 'unknown';
+  }
 }

@@ -1,4 +1,12 @@
-// Markdown for bench/RESULTS.md: one section per scenario, one table each.
+// Markdown for bench/RESULTS.md: the run's header, the targets at a glance, then one
+// section per scenario with its table and notes.
+
+/** A goal from issue 5 and what this run measured against it. */
+export interface Target {
+  goal: string;
+  measured: string;
+  met: boolean;
+}
 
 export interface Section {
   title: string;
@@ -7,6 +15,12 @@ export interface Section {
   columns: string[];
   rows: string[][];
   notes?: string[];
+  targets?: Target[];
+}
+
+export interface ReportHeader {
+  /** Label → value lines: machine, filesystem, compiler, redis-server, date, command… */
+  facts: Array<[string, string]>;
 }
 
 export function renderTable(columns: string[], rows: string[][]): string {
@@ -14,19 +28,32 @@ export function renderTable(columns: string[], rows: string[][]): string {
   return [line(columns), line(columns.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-export function renderReport(header: { machine: string; date: string; command: string }, sections: Section[]): string {
-  const parts = [
-    '# Benchmark results',
-    '',
-    `- Machine: ${header.machine}`,
-    `- Date: ${header.date}`,
-    `- Command: \`${header.command}\``,
-    '',
-  ];
+export function renderReport(header: ReportHeader, sections: Section[]): string {
+  const parts = ['# Benchmark results', ''];
+  for (const [label, value] of header.facts) parts.push(`- ${label}: ${value}`);
+  parts.push('');
+  const targets = sections.flatMap((section) => section.targets ?? []);
+  if (targets.length > 0) {
+    parts.push('## Targets', '');
+    parts.push(renderTable(['goal', 'measured', ''], targets.map((t) => [t.goal, t.measured, t.met ? 'met' : '**missed**'])), '');
+  }
   for (const section of sections) {
-    parts.push(`## ${section.title}`, '', section.method, '', renderTable(section.columns, section.rows), '');
+    parts.push(`## ${section.title}`, '', section.method, '');
+    if (section.rows.length > 0) parts.push(renderTable(section.columns, section.rows), '');
     for (const note of section.notes ?? []) parts.push(`- ${note}`);
     if (section.notes?.length) parts.push('');
   }
   return parts.join('\n');
+}
+
+/** The section of a scenario that threw: the run goes on, the failure is on the page. */
+export function failedSection(title: string, error: unknown): Section {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return {
+    title,
+    method: `**This scenario failed**: \`${message.split('\n')[0]}\``,
+    columns: [],
+    rows: [],
+    notes: message.split('\n').slice(1, 6).map((line) => `\`${line.trim()}\``),
+  };
 }

@@ -1,0 +1,61 @@
+// One of the processes hammering a single resource: acquire, increment the shared
+// counter file, release, as fast as it can until the deadline sent with "run" (a
+// CLOCK_MONOTONIC time, so no message has to get through a busy loop), then report.
+// "stop" makes a straggler (a poller in a long backoff) report at once and abandon its
+// pending acquire, released as soon as it is granted. The critical section is
+// synchronous: a report never falls between an increment and its count, so the parent
+// can compare the counter file with the sum of the counts.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { LockEnv } from '../harness/workspace.js';
+import { libraryById, type Session } from '../libraries/index.js';
+import { now, onMessage, send } from './ipc.js';
+
+const env = JSON.parse(process.argv[2]!) as LockEnv;
+const sessions = new Map<string, Promise<Session>>();
+let run = 0;
+let reported = true;
+let acquisitions = 0;
+let failures = 0;
+
+function report(): Promise<void> {
+  if (reported) return Promise.resolve();
+  reported = true;
+  return send({ type: 'count', acquisitions, failures });
+}
+
+async function hammer(id: string, resource: string, counterPath: string, until: bigint): Promise<void> {
+  const thisRun = ++run;
+  [acquisitions, failures, reported] = [0, 0, false];
+  if (!sessions.has(id)) sessions.set(id, libraryById(id).connect(env));
+  const lock = await (await sessions.get(id)!).lock(resource);
+  while (now() < until) {
+    try {
+      await lock.acquire();
+    } catch {
+      failures++; // the library gave up waiting (its own timeout): try again
+      continue;
+    }
+    if (run !== thisRun) {
+      await lock.release(); // abandoned by "stop": give it straight back
+      return;
+    }
+    if (now() < until) {
+      const counter = Number(readFileSync(counterPath, 'utf8'));
+      writeFileSync(counterPath, String(counter + 1));
+      acquisitions++;
+    }
+    await lock.release();
+  }
+  await report();
+}
+
+onMessage(async (message) => {
+  if (message.type === 'run') {
+    void hammer(message.library as string, message.resource as string, message.counterPath as string, BigInt(message.until as string));
+  }
+  if (message.type === 'stop') {
+    run++;
+    await report();
+  }
+});
+await send({ type: 'ready' });

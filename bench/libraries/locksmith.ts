@@ -1,0 +1,71 @@
+// locksmith through its public API: LockFactory -> Lock, blocking acquire(true).
+import { FlockStore, LockFactory, SemaphoreStore, type Lock, type PersistingStore } from '../../dist/index.js';
+import type { LockEnv } from '../harness/workspace.js';
+import { connectRedis, REDIS_TTL_MS } from './redis-client.js';
+import type { BenchLock, Library, Session } from './types.js';
+
+function wrap(lock: Lock): BenchLock {
+  return {
+    acquire: () => lock.acquire(true),
+    tryAcquire: () => lock.acquire(),
+    release: () => lock.release(),
+    close: () => lock.release(),
+  };
+}
+
+function session(store: PersistingStore, ttl?: number, close = async () => {}): Session {
+  const factory = new LockFactory(store);
+  return { lock: (resource) => wrap(factory.createLock(resource, ttl === undefined ? {} : { ttl })), close };
+}
+
+const localCalls = { acquire: 'await lock.acquire(true)', tryAcquire: 'await lock.acquire()', release: 'await lock.release()' };
+
+export const locksmithFlock: Library = {
+  id: 'locksmith-flock',
+  name: 'locksmith FlockStore',
+  backend: 'local',
+  mechanism: 'flock',
+  waits: 'flock(2) in the kernel on one addon waiter thread per resource and process; other waiters of the process queue in JS (FIFO)',
+  waitsOnThreadpool: false,
+  excludesInProcess: true,
+  calls: localCalls,
+  connect: async (env: LockEnv) => session(new FlockStore(env.dir)),
+};
+
+export const locksmithSemaphore: Library = {
+  id: 'locksmith-semaphore',
+  name: 'locksmith SemaphoreStore',
+  backend: 'local',
+  mechanism: 'semop',
+  waits: 'semtimedop(2) in the kernel on one addon waiter thread per resource and process; other waiters of the process queue in JS (FIFO)',
+  waitsOnThreadpool: false,
+  excludesInProcess: true,
+  calls: localCalls,
+  connect: async (env: LockEnv) => session(new SemaphoreStore({ namespace: env.namespace })),
+};
+
+type RedisStoreClass = new (client: unknown) => PersistingStore;
+
+/** RedisStore, when this build of locksmith has it (it lands with the Redis issue). */
+export async function loadRedisStore(): Promise<RedisStoreClass | undefined> {
+  const exports = (await import('../../dist/index.js')) as Record<string, unknown>;
+  return exports.RedisStore as RedisStoreClass | undefined;
+}
+
+export const locksmithRedis: Library = {
+  id: 'locksmith-redis',
+  name: 'locksmith RedisStore',
+  backend: 'redis',
+  waits: `Lock API, acquire(true); TTL ${REDIS_TTL_MS / 1000} s; waits for a release notification, polling as a fallback`,
+  waitsOnThreadpool: false,
+  excludesInProcess: true,
+  calls: { acquire: 'await lock.acquire(true)', tryAcquire: 'await lock.acquire()', release: 'await lock.release()' },
+  async connect(env: LockEnv) {
+    const RedisStore = await loadRedisStore();
+    if (!RedisStore) throw new Error('this build of locksmith has no RedisStore');
+    const client = await connectRedis(env);
+    return session(new RedisStore(client), REDIS_TTL_MS, async () => {
+      client.disconnect();
+    });
+  },
+};

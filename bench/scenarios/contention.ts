@@ -1,0 +1,98 @@
+// Scenario 4: contention and fairness. Eight processes hammer one resource for a fixed
+// time; the critical section increments a shared counter file. Throughput, min/max
+// acquisitions per process, and the correctness check (counter == sum of counts).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchContext } from '../harness/context.js';
+import { startChildren, type Child } from '../harness/children.js';
+import type { Section } from '../harness/report.js';
+import { formatNumber } from '../harness/stats.js';
+import type { LockEnv, Workspace } from '../harness/workspace.js';
+import { localLibraries, type Library } from '../libraries/index.js';
+
+export const HAMMER_PROCESSES = 8;
+
+export interface ContentionResult {
+  library: Library;
+  seconds: number;
+  counts: number[];
+  /** Acquire calls that gave up (the library's own timeout) and were retried. */
+  failures: number;
+  counter: number;
+}
+
+/** Eight hammering processes, reused for one library after another. */
+export function startHammers(workspace: Workspace, env: LockEnv): Promise<Child[]> {
+  return startChildren(workspace, 'hammer', [env], HAMMER_PROCESSES);
+}
+
+export async function hammer(workspace: Workspace, hammers: Child[], library: Library, seconds: number): Promise<ContentionResult> {
+  const resource = workspace.resource(`contention-${library.id}`);
+  const counterPath = join(workspace.dir, `counter-${library.id}`);
+  writeFileSync(counterPath, '0');
+  const until = process.hrtime.bigint() + BigInt(seconds * 1e9);
+  for (const child of hammers) child.send({ type: 'run', library: library.id, resource, counterPath, until: until.toString() });
+  // Whoever still waits shortly after the deadline (a poller in a long backoff) reports as it is.
+  const straggling = setTimeout(() => hammers.forEach((child) => child.send({ type: 'stop' })), seconds * 1e3 + 300);
+  try {
+    const reports = await Promise.all(hammers.map((child) => child.expect('count', seconds * 1e3 + 10_000)));
+    return {
+      library,
+      seconds,
+      counts: reports.map((report) => report.acquisitions as number),
+      failures: reports.reduce((sum, report) => sum + (report.failures as number), 0),
+      counter: Number(readFileSync(counterPath, 'utf8')),
+    };
+  } finally {
+    clearTimeout(straggling);
+  }
+}
+
+/** Table rows shared with the Redis scenario's fairness table. */
+export function contentionRows(results: ContentionResult[], reference: ContentionResult | undefined): { rows: string[][]; notes: string[] } {
+  const notes: string[] = [];
+  const rows = results.map((result) => {
+    const total = result.counts.reduce((a, b) => a + b, 0);
+    const min = Math.min(...result.counts);
+    const max = Math.max(...result.counts);
+    const correct = total === result.counter;
+    if (!correct) {
+      notes.push(
+        `**COUNTER MISMATCH for ${result.library.name}: the file says ${result.counter}, the processes counted ${total}. Two holders were in the critical section at once.**`,
+      );
+    }
+    if (result.failures > 0) notes.push(`${result.library.name}: ${result.failures} acquire calls gave up (the library's timeout) and were retried.`);
+    return [
+      result.library.name,
+      formatNumber(total / result.seconds),
+      reference ? formatNumber(total / result.seconds / (reference.counts.reduce((a, b) => a + b, 0) / reference.seconds), 2) : '–',
+      `${formatNumber(min)} / ${formatNumber(max)}`,
+      max > 0 ? formatNumber(min / max, 2) : '–',
+      correct ? `ok (${formatNumber(result.counter)})` : `**MISMATCH: file ${result.counter} ≠ ${total}**`,
+    ];
+  });
+  return { rows, notes };
+}
+
+export async function contention({ quick, workspace }: BenchContext): Promise<Section> {
+  const seconds = quick ? 1 : 3;
+  const hammers = await startHammers(workspace, workspace.env);
+  const results: ContentionResult[] = [];
+  try {
+    for (const library of localLibraries) results.push(await hammer(workspace, hammers, library, seconds));
+  } finally {
+    await Promise.all(hammers.map((child) => child.stop()));
+  }
+  const { rows, notes } = contentionRows(results, results[0]);
+  return {
+    title: `Contention and fairness (${HAMMER_PROCESSES} processes, one resource)`,
+    method: `${HAMMER_PROCESSES} processes loop acquire → read, increment and write a shared counter file → release, for ${seconds} s. Throughput is the sum of acquisitions per second; min/max are acquisitions per process; the check compares the counter file with the sum of the processes' counts.`,
+    columns: ['library', 'acquisitions/s', 'this ÷ locksmith flock', 'min / max per process', 'min ÷ max', 'counter check'],
+    rows,
+    notes: [
+      ...notes,
+      'flock and fcntl locks let a process that releases and re-acquires at once win against a waiter the kernel has just woken (barging); System V semop hands the lock to the sleeping waiter. How much barging skews the counts depends on scheduling: see min ÷ max.',
+      'Waiting settings are those of the hand-off table.',
+    ],
+  };
+}
