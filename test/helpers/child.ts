@@ -12,6 +12,7 @@ afterEach(() => {
 
 export interface Reply {
   acquired?: boolean;
+  [field: string]: unknown;
   released?: boolean;
   at?: string;
   error?: { message: string; code: string; name: string };
@@ -24,8 +25,9 @@ export class LockHolder {
   readonly #pending = new Map<number, (reply: Reply) => void>();
   readonly ready: Promise<void>;
 
-  constructor() {
-    this.child = fork(holderScript, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** `script`: the fixture to run (default: fixtures/lock-holder.mjs). */
+  constructor(script = holderScript) {
+    this.child = fork(script, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.add(this.child);
     this.ready = new Promise((resolve, reject) => {
       this.child.once('error', reject);
