@@ -1,0 +1,114 @@
+// A PHP process using Symfony's RedisStore and a locksmith process on the same Redis
+// exclude each other, both ways: same keys, same sorted sets, same scripts' rules.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { LockFactory, RedisStore } from '../../src/index.js';
+import { RedisServer, ready } from '../helpers/redis-server.js';
+
+const script = fileURLToPath(new URL('./fixtures/symfony-redis.php', import.meta.url));
+const symfonyRedisStore = '/usr/share/php/Symfony/Component/Lock/Store/RedisStore.php';
+
+function phpRedisAvailable(): boolean {
+  try {
+    const modules = execFileSync('php', ['-m'], { encoding: 'utf8' });
+    return /^redis$/m.test(modules) && existsSync(symfonyRedisStore);
+  } catch {
+    return false;
+  }
+}
+
+const available = phpRedisAvailable();
+// CI installs php-cli, php-symfony-lock and php-redis (.ci/run): there, a missing one is
+// a failure, not a reason to skip.
+if (!available && process.env.CI) {
+  throw new Error('CI must run the Symfony Redis interop test: install php-cli, php-symfony-lock and php-redis.');
+}
+
+const server = available ? await RedisServer.start() : null;
+const client = server ? await ready(server.client()) : null;
+const resources = ['interop-redis', 'app:cache/rebuild ünïcode ✓', '{tagged}:resource'];
+
+function php(resource: string, mode: string) {
+  return ['php', [script, String(server!.port), Buffer.from(resource).toString('base64'), mode]] as const;
+}
+
+function tryPhp(resource: string, mode: 'try-write' | 'try-read'): string {
+  const [cmd, args] = php(resource, mode);
+  return execFileSync(cmd, [...args], { encoding: 'utf8' }).trim();
+}
+
+async function holdInPhp(resource: string, mode: 'hold-write' | 'hold-read') {
+  const [cmd, args] = php(resource, mode);
+  const child = spawn(cmd, [...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`php exited early with ${code}: ${output}`)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('held')) resolve();
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    release: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin.end('\n');
+      }),
+  };
+}
+
+describe.skipIf(!available)('interop with PHP Symfony RedisStore (same Redis)', () => {
+  const factory = () => new LockFactory(new RedisStore(client!, { pollInterval: 100 }));
+
+  it.each(resources)('a PHP holder excludes locksmith, then lets it in (%s)', async (resource) => {
+    const holder = await holdInPhp(resource, 'hold-write');
+    const lock = factory().createLock(resource);
+    expect(await lock.acquire()).toBe(false);
+    expect(await lock.acquireRead()).toBe(false);
+    // Symfony does not publish releases: the wait ends by its fallback poll.
+    const waiting = lock.acquire({ timeout: 5_000 });
+    await holder.release();
+    expect(await waiting).toBe(true);
+    await lock.release();
+  });
+
+  it.each(resources)('a locksmith holder excludes PHP, then lets it in (%s)', async (resource) => {
+    const lock = factory().createLock(resource);
+    expect(await lock.acquire()).toBe(true);
+    expect(tryPhp(resource, 'try-write')).toBe('busy');
+    expect(tryPhp(resource, 'try-read')).toBe('busy');
+    await lock.release();
+    expect(tryPhp(resource, 'try-write')).toBe('acquired');
+  });
+
+  it('shares read locks with PHP readers and keeps writers out on both sides', async () => {
+    const resource = 'interop-redis-shared';
+    const phpReader = await holdInPhp(resource, 'hold-read');
+    const reader = factory().createLock(resource);
+    expect(await reader.acquireRead()).toBe(true);
+    expect(await factory().createLock(resource).acquire()).toBe(false);
+    expect(tryPhp(resource, 'try-write')).toBe('busy');
+    expect(tryPhp(resource, 'try-read')).toBe('acquired');
+    await phpReader.release();
+    expect(tryPhp(resource, 'try-write')).toBe('busy');
+    await reader.release();
+    expect(tryPhp(resource, 'try-write')).toBe('acquired');
+  });
+
+  it('wakes a locksmith waiter within its poll interval when PHP releases', async () => {
+    const resource = 'interop-redis-wait';
+    const holder = await holdInPhp(resource, 'hold-write');
+    const lock = factory().createLock(resource);
+    const waiting = lock.acquire({ timeout: 5_000 });
+    await new Promise((r) => setTimeout(r, 150));
+    const released = performance.now();
+    await holder.release();
+    expect(await waiting).toBe(true);
+    expect(performance.now() - released).toBeLessThan(400);
+    await lock.release();
+  });
+});
