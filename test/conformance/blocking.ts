@@ -121,5 +121,21 @@ export function blockingStoreSuite(target: ConformanceTarget<BlockingStore>): vo
         for (const k of readers) expect(await store.exists(k)).toBe(true);
         for (const k of readers) await store.delete(k);
     });
+
+    if (isBlockingSharedLockStore(probe)) it('makes a blocking promotion wait until the other readers leave', async () => {
+        const factory = new LockFactory(target.makeStore());
+        const name = resource('promote-wait');
+        const [reader, other] = [factory.createLock(name), factory.createLock(name)];
+        expect(await reader.acquireRead()).toBe(true);
+        expect(await other.acquireRead()).toBe(true);
+        let promoted = false;
+        const promoting = reader.acquire({ timeout: 5_000 }).then((held) => (promoted = held));
+        await new Promise((r) => setTimeout(r, 50));
+        expect(promoted).toBe(false);
+        await other.release();
+        expect(await promoting).toBe(true);
+        expect(await factory.createLock(name).acquireRead()).toBe(false);
+        await reader.release();
+    });
   });
 }

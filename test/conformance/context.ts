@@ -10,6 +10,8 @@ export interface ConformanceTarget<S extends PersistingStore = PersistingStore> 
   onResource?(resource: string): void;
   /** Locks live in this process only (flock, semaphore): keys refuse to serialize. */
   local?: boolean;
+  /** Remote stores: a serialized key owns the lock in another process (transferable suite). */
+  transferable?: boolean;
   /** Locks expire: the store honours TTLs (expiring suite). */
   expiring?: {
     /** A store whose save() gives locks this initial lifetime, in ms. */

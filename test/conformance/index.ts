@@ -8,6 +8,7 @@ import type { ConformanceTarget } from './context.js';
 import { expiringStoreSuite } from './expiring.js';
 import { persistingStoreSuite } from './persisting.js';
 import { sharedLockStoreSuite } from './shared.js';
+import { transferableKeySuite } from './transferable.js';
 import { unserializableKeySuite } from './unserializable.js';
 
 export type { ConformanceTarget } from './context.js';
@@ -24,5 +25,6 @@ export function runConformance(target: ConformanceTarget): void {
     if (capabilities.blocking) blockingStoreSuite(target as ConformanceTarget<BlockingStore>);
     if (target.expiring) expiringStoreSuite(target);
     if (target.local) unserializableKeySuite(target);
+    if (target.transferable) transferableKeySuite(target);
   });
 }

@@ -26,6 +26,7 @@ const combined = (strategy = new ConsensusStrategy(), initialTtl?: number) =>
 runConformance({
   name: 'CombinedStore (3 Redis, consensus)',
   makeStore: () => combined(),
+  transferable: true,
   expiring: { makeStoreWithInitialTtl: (initialTtl) => combined(new ConsensusStrategy(), initialTtl) },
 });
 

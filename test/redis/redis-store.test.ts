@@ -17,6 +17,7 @@ const admin = await ready(server.client());
 runConformance({
   name: 'RedisStore',
   makeStore: () => new RedisStore(client),
+  transferable: true,
   expiring: { makeStoreWithInitialTtl: (initialTtl) => new RedisStore(client, { initialTtl }) },
 });
 
