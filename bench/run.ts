@@ -11,6 +11,8 @@ import { contention } from './scenarios/contention.js';
 import { cpu } from './scenarios/cpu.js';
 import { handoff } from './scenarios/handoff.js';
 import { physicalLimit } from './scenarios/physical-limit.js';
+import { redis } from './scenarios/redis.js';
+import { scale } from './scenarios/scale.js';
 import { threadpool } from './scenarios/threadpool.js';
 import { uncontended } from './scenarios/uncontended.js';
 
@@ -21,6 +23,8 @@ const scenarios: Record<string, Scenario> = {
   contention,
   threadpool,
   cpu,
+  redis,
+  scale,
 };
 
 const args = process.argv.slice(2);
@@ -64,13 +68,13 @@ try {
   workspace.dispose();
 }
 
-const redis = await context.redisIfStarted();
+const redisServer = await context.redisIfStarted();
 const report = renderReport(
   {
     facts: [
       ['Machine', describeMachine()],
       ['Filesystem', filesystem],
-      ...(redis ? ([['Redis', `redis-server ${redis.version} started by the bench on 127.0.0.1:${redis.port}, no persistence`]] as Array<[string, string]>) : []),
+      ...(redisServer ? ([['Redis', `redis-server ${redisServer.version} started by the bench on 127.0.0.1:${redisServer.port}, no persistence`]] as Array<[string, string]>) : []),
       ['Date', new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC'],
       ['Command', `\`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\``],
       ['Duration', `${formatNumber((performance.now() - started) / 1e3)} s`],

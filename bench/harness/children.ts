@@ -14,10 +14,10 @@ export class Child {
   readonly #readers: Array<(message: Message) => void> = [];
   #exit: string | undefined;
 
-  constructor(workspace: Workspace, script: string, args: unknown[], options: { env?: NodeJS.ProcessEnv } = {}) {
+  constructor(workspace: Workspace, script: string, args: unknown[], options: { env?: NodeJS.ProcessEnv; nodeFlags?: string[] } = {}) {
     const path = fileURLToPath(new URL(`../children/${script}.ts`, import.meta.url));
     this.#process = fork(path, args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))), {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...(options.nodeFlags ?? [])],
       env: options.env ?? process.env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

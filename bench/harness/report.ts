@@ -8,12 +8,18 @@ export interface Target {
   met: boolean;
 }
 
+export interface Table {
+  /** A bold line above the table, when a section has several. */
+  caption?: string;
+  columns: string[];
+  rows: string[][];
+}
+
 export interface Section {
   title: string;
   /** How it was measured, in a sentence or two. */
   method: string;
-  columns: string[];
-  rows: string[][];
+  tables: Table[];
   notes?: string[];
   targets?: Target[];
 }
@@ -39,7 +45,10 @@ export function renderReport(header: ReportHeader, sections: Section[]): string 
   }
   for (const section of sections) {
     parts.push(`## ${section.title}`, '', section.method, '');
-    if (section.rows.length > 0) parts.push(renderTable(section.columns, section.rows), '');
+    for (const table of section.tables) {
+      if (table.caption) parts.push(`**${table.caption}**`, '');
+      parts.push(renderTable(table.columns, table.rows), '');
+    }
     for (const note of section.notes ?? []) parts.push(`- ${note}`);
     if (section.notes?.length) parts.push('');
   }
@@ -52,8 +61,7 @@ export function failedSection(title: string, error: unknown): Section {
   return {
     title,
     method: `**This scenario failed**: \`${message.split('\n')[0]}\``,
-    columns: [],
-    rows: [],
+    tables: [],
     notes: message.split('\n').slice(1, 6).map((line) => `\`${line.trim()}\``),
   };
 }

@@ -1,5 +1,5 @@
 // locksmith through its public API: LockFactory -> Lock, blocking acquire(true).
-import { FlockStore, LockFactory, SemaphoreStore, type Lock, type PersistingStore } from '../../dist/index.js';
+import { FlockStore, LockFactory, RedisStore, SemaphoreStore, type Lock, type PersistingStore } from '../../dist/index.js';
 import type { LockEnv } from '../harness/workspace.js';
 import { connectRedis, REDIS_TTL_MS } from './redis-client.js';
 import type { BenchLock, Library, Session } from './types.js';
@@ -44,25 +44,15 @@ export const locksmithSemaphore: Library = {
   connect: async (env: LockEnv) => session(new SemaphoreStore({ namespace: env.namespace })),
 };
 
-type RedisStoreClass = new (client: unknown) => PersistingStore;
-
-/** RedisStore, when this build of locksmith has it (it lands with the Redis issue). */
-export async function loadRedisStore(): Promise<RedisStoreClass | undefined> {
-  const exports = (await import('../../dist/index.js')) as Record<string, unknown>;
-  return exports.RedisStore as RedisStoreClass | undefined;
-}
-
 export const locksmithRedis: Library = {
   id: 'locksmith-redis',
   name: 'locksmith RedisStore',
   backend: 'redis',
-  waits: `Lock API, acquire(true); TTL ${REDIS_TTL_MS / 1000} s; waits for a release notification, polling as a fallback`,
+  waits: `subscribes to the resource's release channel and retries when a release is published; fallback poll bounded by the holder's TTL and pollInterval 1 s (default); TTL ${REDIS_TTL_MS / 1000} s`,
   waitsOnThreadpool: false,
   excludesInProcess: true,
   calls: { acquire: 'await lock.acquire(true)', tryAcquire: 'await lock.acquire()', release: 'await lock.release()' },
   async connect(env: LockEnv) {
-    const RedisStore = await loadRedisStore();
-    if (!RedisStore) throw new Error('this build of locksmith has no RedisStore');
     const client = await connectRedis(env);
     return session(new RedisStore(client), REDIS_TTL_MS, async () => {
       client.disconnect();

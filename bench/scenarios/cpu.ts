@@ -7,7 +7,6 @@ import { Child, processCpuSeconds } from '../harness/children.js';
 import type { Section } from '../harness/report.js';
 import { formatNumber, sleep } from '../harness/stats.js';
 import { localLibraries, redisLibraries, type Library } from '../libraries/index.js';
-import { loadRedisStore } from '../libraries/locksmith.js';
 
 const WAITERS = 16;
 
@@ -16,7 +15,7 @@ export async function cpu(context: BenchContext): Promise<Section> {
   const seconds = quick ? 1 : 5;
   const libraries: Library[] = [...localLibraries];
   const redis = await context.redis().catch(() => undefined);
-  if (redis) libraries.push(...(await loadRedisStore() ? redisLibraries : redisLibraries.filter((l) => l.id !== 'locksmith-redis')));
+  if (redis) libraries.push(...redisLibraries);
 
   const rows: string[][] = [];
   for (const library of libraries) {
@@ -51,8 +50,7 @@ export async function cpu(context: BenchContext): Promise<Section> {
   return {
     title: `CPU while waiting (${WAITERS} waiters, ${seconds} s)`,
     method: `${WAITERS} locks in one child process block on a resource the parent holds; after 300 ms to settle, the child's CPU seconds (user + system, all threads, /proc/<pid>/stat, 10 ms ticks) are sampled over ${seconds} s of waiting; for Redis libraries, the redis-server's CPU over the same window too.`,
-    columns: ['library', 'waits by', 'waiting process CPU s', 'redis-server CPU s', 'of one core'],
-    rows,
+    tables: [{ columns: ['library', 'waits by', 'waiting process CPU s', 'redis-server CPU s', 'of one core'], rows }],
     notes: [
       "The proper-lockfile row with the package's own backoff burns almost nothing because it sleeps 1, 2, 4 … s between tries: the price is the hand-off latency above.",
       ...(redis ? [] : ['Redis libraries skipped: no redis-server could be started.']),

@@ -79,17 +79,21 @@ export async function handoff({ quick, workspace, limits }: BenchContext): Promi
       `A holder process releases; a waiter blocked in the library's acquire in another process resumes in JavaScript. Microseconds from just before the holder's release call to the waiter's resume (CLOCK_MONOTONIC in both). ` +
       `Up to ${formatNumber(kernelBudget.count)} hand-offs per row (blocking libraries; pollers: as many as fit in ${pollerBudget.seconds} s). ` +
       `The holder releases 1 ms after the waiter said it is about to wait, plus, for pollers, a random part of their poll interval. "× kernel" divides p50 by the C hand-off on the same primitive.`,
-    columns: ['library', 'waits by', 'hand-offs', 'p50 µs', 'p90 µs', 'p99 µs', '× kernel p50', 'this ÷ locksmith flock p50'],
-    rows: results.map(({ library, latency }) => [
-      library.name,
-      library.waits,
-      formatNumber(latency.count),
-      formatUs(latency.p50),
-      formatUs(latency.p90),
-      formatUs(latency.p99),
-      library.mechanism ? formatRatio(latency.p50 / handoffUs[library.mechanism].p50) : '–',
-      formatRatio(latency.p50 / locksmith.p50),
-    ]),
+    tables: [
+      {
+        columns: ['library', 'waits by', 'hand-offs', 'p50 µs', 'p90 µs', 'p99 µs', '× kernel p50', 'this ÷ locksmith flock p50'],
+        rows: results.map(({ library, latency }) => [
+          library.name,
+          library.waits,
+          formatNumber(latency.count),
+          formatUs(latency.p50),
+          formatUs(latency.p90),
+          formatUs(latency.p99),
+          library.mechanism ? formatRatio(latency.p50 / handoffUs[library.mechanism].p50) : '–',
+          formatRatio(latency.p50 / locksmith.p50),
+        ]),
+      },
+    ],
     targets,
   };
 }

@@ -14,10 +14,14 @@ export async function physicalLimit({ limits }: BenchContext): Promise<Section> 
       `\`bench/c/limits.c\` compiled with \`cc -O2\` (${measured.compiler}). Pair: median of ${rounds} rounds of ${formatNumber(pairs)} uncontended acquire+release pairs. ` +
       `Hand-off (method of native.md §6.2): the parent holds the lock, a child blocks on it; once /proc shows the child sleeping the parent waits 200 µs, stamps and unlocks; ` +
       `the child stamps as its call returns; ${formatNumber(handoffs)} hand-offs.`,
-    columns: ['kernel primitive', 'pair ns', 'hand-off p50 µs', 'p90 µs', 'p99 µs'],
-    rows: mechanisms.map((mechanism) => {
-      const handoff = measured.handoffUs[mechanism];
-      return [mechanismNames[mechanism], formatNumber(measured.pairNs[mechanism]), formatUs(handoff.p50), formatUs(handoff.p90), formatUs(handoff.p99)];
-    }),
+    tables: [
+      {
+        columns: ['kernel primitive', 'pair ns', 'hand-off p50 µs', 'p90 µs', 'p99 µs'],
+        rows: mechanisms.map((mechanism) => {
+          const handoff = measured.handoffUs[mechanism];
+          return [mechanismNames[mechanism], formatNumber(measured.pairNs[mechanism]), formatUs(handoff.p50), formatUs(handoff.p90), formatUs(handoff.p99)];
+        }),
+      },
+    ],
   };
 }

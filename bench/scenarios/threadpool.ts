@@ -77,8 +77,7 @@ export async function threadpool({ quick, workspace }: BenchContext): Promise<Se
     method:
       `A child process (default threadpool of 4) warms up, then times ${formatNumber(reads)} sequential \`fs.promises.readFile\` calls of a 4 KiB file while idle (median p50/p99 of blocks of 100 reads), then starts ${WAITERS} blocking acquires on a resource the parent holds, waits 300 ms and times ${formatNumber(reads)} reads again. ` +
       `A read that takes over ${formatNumber(READ_TIMEOUT_MS)} ms counts as stalled; the child is killed afterwards either way.`,
-    columns: ['library', 'idle p50 µs', 'idle p99 µs', `${WAITERS} waiting p50 µs`, `${WAITERS} waiting p99 µs`, 'waiting ÷ idle p50', 'threads in the process while waiting'],
-    rows,
+    tables: [{ columns: ['library', 'idle p50 µs', 'idle p99 µs', `${WAITERS} waiting p50 µs`, `${WAITERS} waiting p99 µs`, 'waiting ÷ idle p50', 'threads in the process while waiting'], rows }],
     notes: [
       'fs-ext and os-lock block each wait on a libuv threadpool thread: 4 waiters take the whole default pool, and every later fs, dns.lookup, crypto and zlib call of the process queues behind locks that may never be released.',
       'fs-native-extensions 1.5 creates one thread per blocked wait (no pool starvation, one thread each); locksmith keeps one kernel waiter per resource and process, the other waiters queue in JS.',

@@ -76,15 +76,19 @@ export async function uncontended({ quick, workspace, limits }: BenchContext): P
   return {
     title: 'Uncontended acquire + release',
     method: `One process, one resource, nobody else: acquire then release in a loop (each library's own calls, awaited when async); median of ${budget.rounds} rounds of ${budget.roundMs} ms. "× kernel" divides the time per pair by the C pair on the same primitive; the last column is locksmith FlockStore's \`acquire()\` ops/s divided by the row's.`,
-    columns: ['library', 'calls', 'ops/s', 'µs per pair', '× kernel pair', 'locksmith flock ÷ this'],
-    rows: rows.map((row) => [
-      row.library,
-      `\`${row.call}\``,
-      formatNumber(row.opsPerSecond),
-      formatNumber(1e6 / row.opsPerSecond, 2),
-      row.kernelPairNs ? formatRatio(1e9 / row.opsPerSecond / row.kernelPairNs) : '–',
-      formatRatio(locksmith.opsPerSecond / row.opsPerSecond),
-    ]),
+    tables: [
+      {
+        columns: ['library', 'calls', 'ops/s', 'µs per pair', '× kernel pair', 'locksmith flock ÷ this'],
+        rows: rows.map((row) => [
+          row.library,
+          `\`${row.call}\``,
+          formatNumber(row.opsPerSecond),
+          formatNumber(1e6 / row.opsPerSecond, 2),
+          row.kernelPairNs ? formatRatio(1e9 / row.opsPerSecond / row.kernelPairNs) : '–',
+          formatRatio(locksmith.opsPerSecond / row.opsPerSecond),
+        ]),
+      },
+    ],
     notes: [
       'locksmith `acquire()` and `acquire(true)` take the same path when the lock is free: one flock(LOCK_NB)/semop(IPC_NOWAIT) on the JS thread.',
       'fs-ext and os-lock send every call, even a non-blocking one, through the libuv threadpool; fs-native-extensions `waitForLock` creates a thread per call.',

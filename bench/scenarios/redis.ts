@@ -1,0 +1,114 @@
+// Scenario 7: Redis. locksmith RedisStore against redlock (v4 and its TypeScript
+// successor) and redis-semaphore, on the run's own redis-server: uncontended
+// acquire+release, cross-process hand-off, and fairness over eight processes.
+import type { BenchContext } from '../harness/context.js';
+import type { Section, Target } from '../harness/report.js';
+import { formatNumber, formatRatio, formatUs, isThenable, opsPerSecond, summarize, type LatencySummary } from '../harness/stats.js';
+import { redisLibraries, type Library } from '../libraries/index.js';
+import { contentionRows, hammer, HAMMER_PROCESSES, startHammers, type ContentionResult } from './contention.js';
+import { measureHandoffs } from './handoff.js';
+
+export async function redis(context: BenchContext): Promise<Section> {
+  const { quick, workspace } = context;
+  const server = await context.redis();
+  const env = workspace.env;
+  const byId = (id: string) => redisLibraries.find((library) => library.id === id)!;
+
+  // Uncontended: one process, one client per library.
+  const budget = { rounds: quick ? 3 : 7, roundMs: quick ? 200 : 700 };
+  const uncontended: Array<{ library: Library; call: string; rate: number }> = [];
+  for (const library of redisLibraries) {
+    const session = await library.connect(env);
+    const lock = await session.lock(`uncontended-${library.id}`);
+    try {
+      const pair = (acquire: () => unknown) => () => {
+        const acquired = acquire();
+        return isThenable(acquired) ? acquired.then(() => lock.release()) : lock.release();
+      };
+      uncontended.push({ library, call: `${library.calls.acquire} + ${library.calls.release}`, rate: await opsPerSecond(pair(() => lock.acquire()), budget) });
+      if (library.id === 'locksmith-redis') {
+        uncontended.push({ library, call: `${library.calls.tryAcquire} + ${library.calls.release}`, rate: await opsPerSecond(pair(() => lock.tryAcquire!()), budget) });
+      }
+    } finally {
+      await lock.close();
+      await session.close();
+    }
+  }
+
+  // Hand-off: this process holds and releases, a child waits.
+  const handoffs: Array<{ library: Library; latency: LatencySummary }> = [];
+  for (const library of redisLibraries) {
+    const handoffBudget = library.pollMs ? { count: quick ? 200 : 2_000, seconds: quick ? 3 : 15 } : { count: quick ? 300 : 2_000, seconds: quick ? 5 : 30 };
+    handoffs.push({ library, latency: summarize(await measureHandoffs(workspace, env, library, handoffBudget)) });
+  }
+
+  // Fairness: eight processes hammering one key.
+  const seconds = quick ? 1 : 3;
+  const hammers = await startHammers(workspace, env);
+  const fairness: ContentionResult[] = [];
+  try {
+    for (const library of redisLibraries) fairness.push(await hammer(workspace, hammers, library, seconds));
+  } finally {
+    await Promise.all(hammers.map((child) => child.stop()));
+  }
+
+  const locksmithRate = uncontended.find((row) => row.library.id === 'locksmith-redis')!.rate;
+  const locksmithHandoff = handoffs.find((row) => row.library.id === 'locksmith-redis')!.latency;
+  const locksmithFairness = fairness.find((row) => row.library.id === 'locksmith-redis')!;
+  const minOverMax = Math.min(...locksmithFairness.counts) / Math.max(...locksmithFairness.counts);
+  const rateOf = (id: string) => uncontended.find((row) => row.library.id === id)!.rate;
+  const semaphoreHandoff = handoffs.find((row) => row.library.id === 'redis-semaphore')!.latency;
+  const targets: Target[] = [
+    ...['redis-semaphore', 'redlock-v4', 'sesame-redlock'].map((id) => ({
+      goal: `Redis uncontended acquire+release (\`acquire(true)\`) ≥ 1.0× ${byId(id).name}`,
+      measured: `${formatRatio(locksmithRate / rateOf(id))} (${formatNumber(locksmithRate)} vs ${formatNumber(rateOf(id))} ops/s)`,
+      met: locksmithRate >= rateOf(id),
+    })),
+    {
+      goal: 'Redis contended hand-off p50 ≥ 10× faster than redis-semaphore',
+      measured: `${formatRatio(semaphoreHandoff.p50 / locksmithHandoff.p50)} (${formatUs(locksmithHandoff.p50)} µs vs ${formatUs(semaphoreHandoff.p50)} µs)`,
+      met: semaphoreHandoff.p50 >= 10 * locksmithHandoff.p50,
+    },
+    {
+      goal: `Redis min/max acquisitions over ${HAMMER_PROCESSES} processes ≥ 0.5`,
+      measured: formatNumber(minOverMax, 2),
+      met: minOverMax >= 0.5,
+    },
+  ];
+
+  const fairnessTable = contentionRows(fairness, locksmithFairness);
+  return {
+    title: 'Redis',
+    method:
+      `All libraries on the same redis-server ${server.version} (127.0.0.1, started by the bench, no persistence), ioredis 5 clients, lock TTL 10 s. ` +
+      `Uncontended: median of ${budget.rounds} rounds of ${budget.roundMs} ms in one process. Hand-off: as in the local table (a child waits, this process releases). ` +
+      `Fairness: ${HAMMER_PROCESSES} processes for ${seconds} s with the counter file.`,
+    tables: [
+      { caption: 'How each library waits', columns: ['library', 'waits by'], rows: redisLibraries.map((library) => [library.name, library.waits]) },
+      {
+        caption: 'Uncontended acquire + release',
+        columns: ['library', 'calls', 'ops/s', 'µs per pair', 'locksmith `acquire(true)` ÷ this'],
+        rows: uncontended.map((row) => [row.library.name, `\`${row.call}\``, formatNumber(row.rate), formatNumber(1e6 / row.rate, 1), formatRatio(locksmithRate / row.rate)]),
+      },
+      {
+        caption: "Contended hand-off (µs from the holder's release call to the waiter resuming in another process)",
+        columns: ['library', 'hand-offs', 'p50 µs', 'p90 µs', 'p99 µs', 'this ÷ locksmith p50'],
+        rows: handoffs.map(({ library, latency }) => [
+          library.name,
+          formatNumber(latency.count),
+          formatUs(latency.p50),
+          formatUs(latency.p90),
+          formatUs(latency.p99),
+          formatRatio(latency.p50 / locksmithHandoff.p50),
+        ]),
+      },
+      {
+        caption: `Fairness (${HAMMER_PROCESSES} processes, one key, ${seconds} s)`,
+        columns: ['library', 'acquisitions/s', 'this ÷ locksmith', 'min / max per process', 'min ÷ max', 'counter check'],
+        rows: fairnessTable.rows,
+      },
+    ],
+    notes: fairnessTable.notes,
+    targets,
+  };
+}
