@@ -46,3 +46,7 @@ export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.j
 export { CombinedStore, type CombinedStoreOptions } from './stores/combined-store.js';
 export { ConsensusStrategy, UnanimousStrategy, type Strategy } from './stores/strategies.js';
 export { createStore } from './stores/create-store.js';
+export { LockManager, type ExecuteOptions, type WaitAndExecuteOptions, type LockedCallback } from './manager/lock-manager.js';
+export type { LockManagerConfig, StoreConfig, RetryConfig } from './manager/config.js';
+export type { LockMetrics } from './manager/metrics.js';
+export type { Distribution } from './manager/histogram.js';

@@ -21,6 +21,7 @@ if (log.enabled) {
   });
   diagnostics.subscribe('tracing:locksmith:lock:acquire:asyncEnd', (raw) => {
     const m = raw as AcquireMessage;
+    if (m.error !== undefined) return; // reported by the error channel
     const took = performance.now() - (started.get(m) ?? performance.now());
     log('acquire %s -> %s in %s', describe(m), m.result ? 'held' : 'not held', ms(took));
   });

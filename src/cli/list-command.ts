@@ -1,0 +1,48 @@
+// `locksmith list`: the lock files of an flock directory and who holds them.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { FlockStore } from '../stores/flock-store.js';
+import { CliExit, EXIT } from './exit-codes.js';
+import { flockHolders, type FlockHolder } from './proc-locks.js';
+import { closeStore, openStore } from './store-option.js';
+
+export interface ListedLock {
+  /** The lock file; its middle part is the resource name, sanitized and cut to 50 characters. */
+  file: string;
+  name: string;
+  holders: FlockHolder[] | null;
+}
+
+export async function listLocks(storeDsn: string | undefined): Promise<{ dir: string; locks: ListedLock[] }> {
+  const store = openStore(storeDsn);
+  try {
+    if (!(store instanceof FlockStore)) {
+      throw new CliExit(EXIT.usage, `list works on flock stores (a directory of lock files); --store ${storeDsn} is not one.`);
+    }
+    const locks = readdirSync(store.dir)
+      .filter((file) => /^sf\..*\.[A-Za-z0-9+_]{7}\.lock$/.test(file))
+      .sort()
+      .map((file) => {
+        const name = file.slice(3, file.length - '.xxxxxxx.lock'.length);
+        let holders: FlockHolder[] | null;
+        try {
+          holders = flockHolders(join(store.dir, file));
+        } catch {
+          holders = null; // removed meanwhile
+        }
+        return { file, name, holders };
+      });
+    return { dir: store.dir, locks };
+  } finally {
+    await closeStore(store);
+  }
+}
+
+export function formatList({ dir, locks }: { dir: string; locks: ListedLock[] }): string {
+  const lines = [`${dir}: ${locks.length} lock file${locks.length === 1 ? '' : 's'}`];
+  for (const lock of locks) {
+    const state = lock.holders === null ? 'unknown' : lock.holders.length === 0 ? 'free' : `held by ${lock.holders.map((h) => `pid ${h.pid} (${h.mode})`).join(', ')}`;
+    lines.push(`  ${lock.name}  ${state}  ${lock.file}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// The `locksmith` executable: run a command under a lock, or look at locks.
+import { Command, CommanderError, Option } from 'commander';
+import { InvalidArgumentError, LockError } from '../core/errors.js';
+import { parseDuration } from './duration.js';
+import { CliExit, EXIT } from './exit-codes.js';
+import { formatList, listLocks } from './list-command.js';
+import { runCommand } from './run-command.js';
+import { formatStatus, lockStatus } from './status-command.js';
+
+const storeOption = () =>
+  new Option('--store <dsn>', 'where locks live: flock, flock:///dir, semaphore, redis://host:port, … (default: flock in a private per-user directory)');
+
+function exitCode(text: string): number {
+  const code = Number(text);
+  if (!Number.isInteger(code) || code < 0 || code > 255) throw new InvalidArgumentError(`-E: "${text}" is not an exit code (0-255).`);
+  return code;
+}
+
+function program(): Command {
+  const cli = new Command('locksmith')
+    .description('Run commands under a lock, and look at locks (flock(2), System V semaphores, Redis).')
+    .showHelpAfterError()
+    .exitOverride();
+
+  cli
+    .command('run')
+    .description('run a command while holding a lock, like flock(1); exits with the command\'s status')
+    .argument('<resource>', 'the lock name')
+    .argument('[command...]', 'the command and its arguments (after --)')
+    .option('-n, --nonblock', 'fail rather than wait if the lock is held')
+    .option('-w, --wait <duration>', 'wait at most this long (500ms, 30s, 5m; a bare number is seconds)')
+    .option('-s, --shared', 'take a shared (read) lock')
+    .option('-x, --exclusive', 'take an exclusive lock (the default)')
+    .option('-E, --conflict-exit-code <n>', 'exit status when busy (-n) or timed out (-w)', '1')
+    .option('-c, --command <string>', 'run this string with /bin/sh -c instead of a command after --')
+    .addOption(storeOption())
+    .option('--ttl <duration>', 'lock lifetime on expiring stores, refreshed while the command runs', '5m')
+    .option('-v, --verbose', 'say what is waited for, and for how long')
+    .addHelpText('after', `
+Examples:
+  locksmith run nightly-import -- node import.js
+  locksmith run -n deploy -- ./deploy.sh          exit 1 at once if a deploy runs
+  locksmith run -w 30s --store redis://cache:6379 report -- make report
+
+Exit status: the command's (128+N if killed by signal N); the -E code (default 1)
+when busy or timed out; 64 bad usage; 69 store unavailable; 126/127 command not runnable.`)
+    .action(async (resource: string, command: string[], opts: Record<string, string | boolean | undefined>) => {
+      if (opts.shared && opts.exclusive) throw new InvalidArgumentError('-s and -x contradict each other.');
+      if (opts.command === undefined && command.length === 0) throw new InvalidArgumentError('run needs a command after -- (or -c "string").');
+      if (opts.command !== undefined && command.length > 0) throw new InvalidArgumentError('give the command either after -- or with -c, not both.');
+      if (opts.nonblock && opts.wait !== undefined) throw new InvalidArgumentError('-n and -w contradict each other.');
+      const status = await runCommand(resource, command, {
+        nonblock: opts.nonblock === true,
+        ...(opts.wait !== undefined && { wait: parseDuration(opts.wait as string, '-w') }),
+        shared: opts.shared === true,
+        conflictExitCode: exitCode(opts.conflictExitCode as string),
+        ...(opts.store !== undefined && { store: opts.store as string }),
+        ttl: positiveDuration(opts.ttl as string, '--ttl'),
+        verbose: opts.verbose === true,
+        ...(opts.command !== undefined && { command: opts.command as string }),
+      });
+      process.exitCode = status;
+    });
+
+  cli
+    .command('status')
+    .description('tell whether a lock is held, and by which process where the OS can tell (flock, /proc/locks)')
+    .argument('<resource>', 'the lock name')
+    .addOption(storeOption())
+    .option('--json', 'print a JSON object')
+    .addHelpText('after', '\nExit status: 0 free, 1 held, 64 bad usage, 69 store unavailable.')
+    .action(async (resource: string, opts: { store?: string; json?: boolean }) => {
+      const report = await lockStatus(resource, opts.store);
+      process.stdout.write(`${opts.json ? JSON.stringify(report) : formatStatus(report)}\n`);
+      process.exitCode = report.held ? 1 : 0;
+    });
+
+  cli
+    .command('list')
+    .description('list the lock files of an flock directory and who holds them')
+    .addOption(storeOption())
+    .option('--json', 'print a JSON object')
+    .action(async (opts: { store?: string; json?: boolean }) => {
+      const listing = await listLocks(opts.store);
+      process.stdout.write(`${opts.json ? JSON.stringify(listing) : formatList(listing)}\n`);
+    });
+
+  return cli;
+}
+
+function positiveDuration(text: string, option: string): number {
+  const ms = parseDuration(text, option);
+  if (ms <= 0) throw new InvalidArgumentError(`${option} must be longer than zero.`);
+  return ms;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const cli = program();
+  try {
+    await cli.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; any other parse error is a usage error.
+      process.exitCode = error.exitCode === 0 || error.code === 'commander.helpDisplayed' ? 0 : EXIT.usage;
+      return;
+    }
+    if (error instanceof CliExit) {
+      process.stderr.write(`locksmith: ${error.message}\n`);
+      process.exitCode = error.code;
+      return;
+    }
+    if (error instanceof InvalidArgumentError) {
+      process.stderr.write(`locksmith: ${error.message}\n\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    if (error instanceof LockError) {
+      const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      process.stderr.write(`locksmith: ${error.message}${cause}\n`);
+      process.exitCode = EXIT.unavailable;
+      return;
+    }
+    process.stderr.write(`locksmith: unexpected failure: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = EXIT.software;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,40 @@
+// `locksmith status <resource>`: held or free, and by which process where the OS says.
+import { existsSync } from 'node:fs';
+import { Key } from '../core/key.js';
+import { Lock } from '../core/lock.js';
+import { FlockStore } from '../stores/flock-store.js';
+import { flockHolders, type FlockHolder } from './proc-locks.js';
+import { closeStore, openStore } from './store-option.js';
+
+export interface StatusReport {
+  resource: string;
+  held: boolean;
+  /** Known for flock locks on Linux (from /proc/locks). */
+  holders?: FlockHolder[];
+  file?: string;
+}
+
+export async function lockStatus(resource: string, storeDsn: string | undefined): Promise<StatusReport> {
+  const store = openStore(storeDsn);
+  try {
+    if (store instanceof FlockStore) {
+      const file = store.pathFor(resource);
+      if (!existsSync(file)) return { resource, held: false, holders: [], file };
+      const holders = flockHolders(file);
+      if (holders !== null) return { resource, held: holders.length > 0, holders, file };
+    }
+    // Elsewhere: a probe that takes the lock only if it is free, and gives it back at once.
+    const probe = new Lock(new Key(resource), store, { ttl: null, autoRelease: false });
+    if (!(await probe.acquire())) return { resource, held: true };
+    await probe.release();
+    return { resource, held: false };
+  } finally {
+    await closeStore(store);
+  }
+}
+
+export function formatStatus(report: StatusReport): string {
+  if (!report.held) return `${report.resource}: free`;
+  const holders = report.holders?.map((h) => `pid ${h.pid} (${h.mode})`).join(', ');
+  return `${report.resource}: held${holders ? ` by ${holders}` : ''}`;
+}

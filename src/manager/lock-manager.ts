@@ -1,0 +1,175 @@
+// LockManager: "run this once, across processes", configured from an object or the
+// environment (Glueful's lock manager, without its bugs: every config key honoured,
+// isLocked() that never registers itself, probes that work with any minimum TTL).
+import { InvalidArgumentError, LockConflictedError, describeValue } from '../core/errors.js';
+import { Key } from '../core/key.js';
+import { Lock, type LockOptions } from '../core/lock.js';
+import { isBlockingStore, type PersistingStore } from '../core/store.js';
+import { jitteredRetryDelay, sleep } from '../core/wait.js';
+import { resolveConfig, type LockManagerConfig, type ResolvedConfig } from './config.js';
+import { configFromEnv, type Env } from './env.js';
+import { MetricsCollector, type LockMetrics } from './metrics.js';
+import { buildStore, closeStore } from './stores.js';
+
+export interface ExecuteOptions {
+  /** Lock TTL in ms for this call (default: the manager's ttl). Refreshed while fn runs. */
+  ttl?: number;
+}
+
+export interface WaitAndExecuteOptions extends ExecuteOptions {
+  /** Longest wait in ms (default: retry.maxWait of the config). */
+  maxWait?: number;
+}
+
+/** The callback of executeWithLock/waitAndExecute; `signal` aborts if the lock is lost. */
+export type LockedCallback<T> = (signal: AbortSignal) => T | Promise<T>;
+
+export class LockManager {
+  readonly config: ResolvedConfig;
+  readonly #stores = new Map<string, PersistingStore>();
+  readonly #metrics: MetricsCollector | null;
+
+  constructor(config: LockManagerConfig = {}) {
+    this.config = resolveConfig(config);
+    this.#metrics = this.config.metrics ? new MetricsCollector() : null;
+  }
+
+  /** A manager configured from LOCK_* variables (see the README); `overrides` win. */
+  static fromEnv(env: Env = process.env, overrides: LockManagerConfig = {}): LockManager {
+    const fromEnv = configFromEnv(env);
+    return new LockManager({
+      ...fromEnv,
+      ...overrides,
+      stores: { ...fromEnv.stores, ...overrides.stores },
+      retry: { ...fromEnv.retry, ...overrides.retry },
+    });
+  }
+
+  /** The default store (built on first use). */
+  get store(): PersistingStore {
+    return this.#store(this.config.default);
+  }
+
+  #store(name: string): PersistingStore {
+    let store = this.#stores.get(name);
+    if (!store) {
+      store = buildStore(name, this.config.stores[name]!);
+      this.#stores.set(name, store);
+    }
+    return store;
+  }
+
+  /** The full resource name of `name`: manager prefix, store prefix, name. */
+  resourceFor(name: string): string {
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new InvalidArgumentError(`A lock name must be a non-empty string; got ${describeValue(name)}.`);
+    }
+    const storePrefix = this.config.stores[this.config.default]!.prefix ?? '';
+    return `${this.config.prefix}${storePrefix}${name}`;
+  }
+
+  createLock(name: string, options: LockOptions = {}): Lock {
+    const lock = new Lock(new Key(this.resourceFor(name)), this.store, {
+      ttl: options.ttl === undefined ? this.config.ttl : options.ttl,
+      ...(options.autoRelease !== undefined && { autoRelease: options.autoRelease }),
+      ...(options.autoRefresh !== undefined && { autoRefresh: options.autoRefresh }),
+      ...(this.config.logger && { logger: this.config.logger }),
+    });
+    this.#metrics?.track(lock);
+    return lock;
+  }
+
+  /**
+   * Runs `fn` while holding `name`, if nobody else holds it; returns fn's result.
+   * @throws LockConflictedError when the lock is busy.
+   */
+  async executeWithLock<T>(name: string, fn: LockedCallback<T>, options: ExecuteOptions = {}): Promise<T> {
+    checkCallback(fn);
+    const lock = this.#lockForCall(name, options);
+    if (!(await lock.acquire())) {
+      throw new LockConflictedError(`Could not acquire the "${name}" lock: another owner holds it.`);
+    }
+    return this.#runHolding(lock, fn);
+  }
+
+  /**
+   * Waits up to `maxWait` ms for `name` (in the kernel where the store can, else
+   * retrying per the retry config), then runs `fn` holding it.
+   * @throws LockConflictedError when the wait ends without the lock.
+   */
+  async waitAndExecute<T>(name: string, fn: LockedCallback<T>, options: WaitAndExecuteOptions = {}): Promise<T> {
+    checkCallback(fn);
+    const maxWait = options.maxWait ?? this.config.retry.maxWait;
+    if (typeof maxWait !== 'number' || !Number.isFinite(maxWait) || maxWait < 0) {
+      throw new InvalidArgumentError(`maxWait must be zero or a positive number of milliseconds; got ${describeValue(maxWait)}.`);
+    }
+    const lock = this.#lockForCall(name, options);
+    const acquired = isBlockingStore(this.store) ? await lock.acquire({ timeout: maxWait }) : await this.#retry(lock, maxWait);
+    if (!acquired) {
+      throw new LockConflictedError(`Could not acquire the "${name}" lock within ${maxWait} ms.`);
+    }
+    return this.#runHolding(lock, fn);
+  }
+
+  /** Polling per the retry config: `times` more attempts, `delay` ms apart, within maxWait. */
+  async #retry(lock: Lock, maxWait: number): Promise<boolean> {
+    const deadline = performance.now() + maxWait;
+    const { times, delay } = this.config.retry;
+    for (let attempt = 0; ; attempt++) {
+      if (await lock.acquire()) return true;
+      const left = deadline - performance.now();
+      if (attempt >= times || left <= 0) return false;
+      await sleep(Math.min(delay === 0 ? 0 : jitteredRetryDelay(delay, delay / 10), left));
+    }
+  }
+
+  #lockForCall(name: string, options: ExecuteOptions): Lock {
+    const ttl = options.ttl ?? this.config.ttl;
+    return this.createLock(name, { ttl, autoRefresh: true, autoRelease: true });
+  }
+
+  async #runHolding<T>(lock: Lock, fn: LockedCallback<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await fn(lock.signal);
+    } catch (error) {
+      try {
+        await lock.release();
+      } catch (releaseError) {
+        this.config.logger?.warn?.(`Failed to release the "${lock.key.resource}" lock after the callback failed.`, { error: releaseError });
+      }
+      throw error;
+    }
+    await lock.release();
+    return result;
+  }
+
+  /**
+   * Whether anyone holds `name` now (this process included). A probe: it is not
+   * registered anywhere, sets no TTL of its own, and never touches a holder's lock.
+   */
+  async isLocked(name: string): Promise<boolean> {
+    const probe = new Lock(new Key(this.resourceFor(name)), this.store, { ttl: null, autoRelease: false });
+    if (!(await probe.acquire())) return true;
+    await probe.release();
+    return false;
+  }
+
+  /** A snapshot of the counters and distributions (see LockMetrics). */
+  metrics(): LockMetrics {
+    if (!this.#metrics) throw new InvalidArgumentError('This LockManager was created with metrics: false.');
+    return this.#metrics.snapshot();
+  }
+
+  /** Stops collecting metrics and closes the stores this manager opened (Redis clients). */
+  async close(): Promise<void> {
+    this.#metrics?.close();
+    const stores = [...this.#stores.values()];
+    this.#stores.clear();
+    await Promise.all(stores.map(closeStore));
+  }
+}
+
+function checkCallback(fn: unknown): void {
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`The callback must be a function; got ${describeValue(fn)}.`);
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryStore, InvalidArgumentError, LockConflictedError } from '../../src/index.js';
+import { LockManager } from '../../src/manager/lock-manager.js';
+import type { LockManagerConfig } from '../../src/manager/config.js';
+import { LockHolder } from '../helpers/child.js';
+import { semaphoreNamespace } from '../helpers/semaphores.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const dir = tempDir();
+const { namespace, track } = semaphoreNamespace();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const targets: Array<{ name: string; config: LockManagerConfig; child?: Record<string, unknown> }> = [
+  { name: 'in-memory', config: { default: 'mine', stores: { mine: { driver: 'custom', store: new InMemoryStore() } } } },
+  { name: 'flock', config: { default: 'file', stores: { file: { driver: 'file', path: dir } } }, child: { store: 'flock', dir } },
+  { name: 'semaphore', config: { default: 'semaphore', stores: { semaphore: { driver: 'semaphore', namespace } } }, child: { store: 'semaphore', namespace } },
+];
+
+let counter = 0;
+const unique = (label: string) => {
+  const name = `${label}-${process.pid}-${counter++}`;
+  track(`locksmith:${name}`);
+  return name;
+};
+
+describe.each(targets)('LockManager over $name', ({ config, child }) => {
+  const manager = () => new LockManager({ ...config, retry: { delay: 20, maxWait: 2_000 } });
+
+  it('executeWithLock runs the callback holding the lock and returns its result', async () => {
+    const m = manager();
+    const name = unique('exec');
+    const result = await m.executeWithLock(name, async (signal) => {
+      expect(signal.aborted).toBe(false);
+      expect(await m.isLocked(name)).toBe(true);
+      return 42;
+    });
+    expect(result).toBe(42);
+    expect(await m.isLocked(name)).toBe(false);
+    await m.close();
+  });
+
+  it('executeWithLock refuses a busy lock with LockConflictedError, and releases when the callback throws', async () => {
+    const m = manager();
+    const name = unique('busy');
+    const failure = new Error('job failed');
+    await m.executeWithLock(name, async () => {
+      await expect(m.executeWithLock(name, () => 'never')).rejects.toThrow(LockConflictedError);
+      await expect(m.executeWithLock(name, () => 'never')).rejects.toThrow(`Could not acquire the "${name}" lock`);
+    });
+    await expect(m.executeWithLock(name, () => Promise.reject(failure))).rejects.toBe(failure);
+    await expect(m.executeWithLock(name, () => { throw failure; })).rejects.toBe(failure);
+    expect(await m.isLocked(name)).toBe(false);
+    await m.close();
+  });
+
+  it('waitAndExecute waits for the holder, and gives up after maxWait with an error naming the wait', async () => {
+    const m = manager();
+    const name = unique('wait');
+    const holder = m.createLock(name);
+    await holder.acquire();
+    setTimeout(() => void holder.release(), 100);
+    const started = performance.now();
+    expect(await m.waitAndExecute(name, () => 'ran', { maxWait: 2_000 })).toBe('ran');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+    await holder.acquire();
+    await expect(m.waitAndExecute(name, () => 'never', { maxWait: 80 })).rejects.toThrow(`Could not acquire the "${name}" lock within 80 ms.`);
+    await holder.release();
+    await m.close();
+  });
+
+  it('isLocked is right on every call while another process holds and then releases', async () => {
+    const m = manager();
+    const name = unique('probe');
+    if (child) {
+      const other = new LockHolder();
+      expect((await other.send({ cmd: 'acquire', ...child, resource: `locksmith:${name}` })).acquired).toBe(true);
+      for (let i = 0; i < 5; i++) expect(await m.isLocked(name)).toBe(true);
+      await other.send({ cmd: 'release' });
+    } else {
+      const holder = m.createLock(name);
+      await holder.acquire();
+      for (let i = 0; i < 5; i++) expect(await m.isLocked(name)).toBe(true);
+      await holder.release();
+    }
+    for (let i = 0; i < 5; i++) expect(await m.isLocked(name)).toBe(false);
+    // The probes registered nothing: the lock is free for anyone.
+    expect(await m.createLock(name).acquire()).toBe(true);
+    await m.close();
+  });
+
+  it('counts acquisitions, conflicts, releases and durations in metrics()', async () => {
+    const m = manager();
+    const name = unique('metrics');
+    await m.executeWithLock(name, async () => {
+      await m.executeWithLock(name, () => 0).catch(() => undefined);
+      await sleep(20);
+    });
+    const metrics = m.metrics();
+    expect(metrics.acquired).toBe(1);
+    expect(metrics.conflicts).toBe(1);
+    expect(metrics.released).toBe(1);
+    expect(metrics.holdDurationMs.count).toBe(1);
+    expect(metrics.holdDurationMs.p50).toBeGreaterThanOrEqual(15);
+    expect(metrics.acquireLatencyMs.count).toBe(2);
+    expect(metrics.conflictsByResource).toEqual([{ resource: `locksmith:${name}`, count: 1 }]);
+    await m.close();
+  });
+});
+
+describe('LockManager', () => {
+  it('prefixes names (manager prefix, then store prefix)', () => {
+    const m = new LockManager({ prefix: 'app:', default: 'memory', stores: { memory: { driver: 'memory', prefix: 'm:' } } });
+    expect(m.createLock('job').key.resource).toBe('app:m:job');
+    expect(() => m.createLock('')).toThrow(InvalidArgumentError);
+  });
+
+  it('waitAndExecute on a store that cannot wait follows the retry config', async () => {
+    const store = new InMemoryStore();
+    const m = new LockManager({ default: 'x', stores: { x: { driver: 'custom', store } }, retry: { times: 2, delay: 30, maxWait: 5_000 } });
+    const holder = m.createLock('retry');
+    await holder.acquire();
+    const started = performance.now();
+    await expect(m.waitAndExecute('retry', () => 1)).rejects.toThrow(LockConflictedError);
+    const took = performance.now() - started;
+    // three attempts, two pauses of 30 ms ± 10%: far below maxWait
+    expect(took).toBeGreaterThanOrEqual(50);
+    expect(took).toBeLessThan(500);
+  });
+
+  it('gives the callback a signal that aborts when the lock is lost, and keeps it refreshed', async () => {
+    const store = new InMemoryStore();
+    const m = new LockManager({ default: 'x', stores: { x: { driver: 'custom', store } } });
+    const seen = await m.executeWithLock(
+      'refreshed',
+      async (signal) => {
+        await sleep(250); // several TTLs of 60 ms
+        return signal.aborted;
+      },
+      { ttl: 60 },
+    );
+    expect(seen).toBe(false);
+  });
+
+  it('rejects bad arguments with typed errors', async () => {
+    const m = new LockManager({ default: 'memory' });
+    await expect(m.executeWithLock('x', 'not a function' as never)).rejects.toThrow(InvalidArgumentError);
+    await expect(m.waitAndExecute('x', () => 1, { maxWait: -1 })).rejects.toThrow(/maxWait/);
+    expect(() => new LockManager({ metrics: false }).metrics()).toThrow(/metrics: false/);
+  });
+
+  it('reads its configuration from the environment', () => {
+    const m = LockManager.fromEnv({ LOCK_DRIVER: 'memory', LOCK_PREFIX: 'env:', LOCK_TTL: '12' });
+    expect(m.config.default).toBe('memory');
+    expect(m.createLock('a').key.resource).toBe('env:a');
+    expect(m.config.ttl).toBe(12_000);
+  });
+});
