@@ -1,3 +1,4 @@
+import type { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
   InvalidArgumentError,
@@ -90,6 +91,9 @@ describe('RedisStore data layout (Symfony RedisStore)', () => {
       expect(() => new RedisStore(client, { initialTtl: bad as number })).toThrow(/initialTtl/);
       expect(() => new RedisStore(client, { pollInterval: bad as number })).toThrow(/pollInterval/);
     }
+    // Type-checked only: an ioredis Cluster is a RedisClient as it is.
+    const acceptsCluster = (cluster: Cluster) => new RedisStore(cluster);
+    expect(acceptsCluster).toBeTypeOf('function');
     expect(() => new RedisStore({} as never)).toThrow(InvalidArgumentError);
     expect(() => new RedisStore(null as never)).toThrow(/ioredis client/);
   });
