@@ -116,8 +116,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     if (error instanceof LockError) {
-      const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      process.stderr.write(`locksmith: ${error.message}${cause}\n`);
+      const cause = error.cause instanceof Error ? ` (${error.cause.message.replace(/\.$/, '')})` : '';
+      process.stderr.write(`locksmith: ${error.message.replace(/\.$/, '')}${cause}\n`);
       process.exitCode = EXIT.unavailable;
       return;
     }
