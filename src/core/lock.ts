@@ -58,6 +58,9 @@ type Mode = 'exclusive' | 'shared';
 // Timers cap at 2^31-1 ms and fire at once beyond it.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Errors already published as lost/expired, so that no path publishes one twice. */
+const published = new WeakSet<object>();
+
 export class Lock implements AsyncDisposable {
   readonly key: Key;
   readonly #store: PersistingStore;
@@ -143,7 +146,7 @@ export class Lock implements AsyncDisposable {
         if (wait.blocking) throw error;
         return false;
       }
-      if (error instanceof LockExpiredError && channels.expired.hasSubscribers) {
+      if (error instanceof LockExpiredError && !published.has(error) && channels.expired.hasSubscribers) {
         channels.expired.publish({ ...this.#message(mode, wait.blocking), error });
       }
       if (wait.signal?.aborted && error === wait.signal.reason) throw error;
@@ -369,6 +372,7 @@ export class Lock implements AsyncDisposable {
     if (mode === null) return;
     const heldSince = this.#heldSince;
     this.#endHolding(() => error);
+    if (typeof error === 'object' && error !== null) published.add(error);
     const message = this.#message(mode, false);
     if (error instanceof LockExpiredError && channels.expired.hasSubscribers) channels.expired.publish({ ...message, error });
     if (channels.lost.hasSubscribers) {

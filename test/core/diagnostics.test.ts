@@ -77,6 +77,13 @@ describe('diagnostics channels', () => {
     expect(error.error).toBe(reason);
   });
 
+  it('publishes one "expired" event for a lock whose lifetime ran out while it was stored', async () => {
+    recorder = record();
+    const lock = new LockFactory(new InMemoryStore()).createLock('too-short', { ttl: 1e-9 });
+    await expect(lock.acquire()).rejects.toThrow(/Failed to acquire the "too-short" lock/);
+    expect(recorder.events.filter(([n]) => n === 'expired')).toHaveLength(1);
+  });
+
   it('logs every event on stderr with NODE_DEBUG=locksmith', () => {
     const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
     const script = `import(${JSON.stringify(entry)}).then(async ({ LockFactory, InMemoryStore }) => {
