@@ -157,6 +157,31 @@ describe('RedisStore waits', () => {
     await writer.release();
   });
 
+  it('never leaves a cancelled wait holding the lock, whatever the timing', async () => {
+    const store = new RedisStore(client, { pollInterval: 20 });
+    const name = 'cancel-race';
+    for (let round = 0; round < 30; round++) {
+      const holder = new Key(name);
+      await store.save(holder);
+      const waiters = Array.from({ length: 4 }, () => ({ key: new Key(name), controller: new AbortController() }));
+      const outcomes = waiters.map(({ key, controller }, i) =>
+        store
+          .waitAndSave(key, i % 2 ? { signal: controller.signal } : { timeout: Math.random() * 6 })
+          .then(() => 'granted' as const, () => 'cancelled' as const),
+      );
+      const released = new Promise((r) => setTimeout(r, Math.random() * 6)).then(() => store.delete(holder));
+      for (const { controller } of waiters) setTimeout(() => controller.abort(new Error('stop')), Math.random() * 6);
+      const settled = await Promise.all(outcomes);
+      await released;
+      for (const [i, outcome] of settled.entries()) {
+        const { key } = waiters[i]!;
+        expect(await store.exists(key)).toBe(outcome === 'granted');
+        if (outcome === 'granted') await store.delete(key);
+      }
+      expect(await admin.exists(name)).toBe(0);
+    }
+  });
+
   it('opens one subscriber connection while anyone waits, and closes it after', async () => {
     const own = await ready(server.client({ connectionName: 'sub-count' }));
     const store = new RedisStore(own);

@@ -56,9 +56,6 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore {
   readonly #initialTtl: number;
   readonly #notifier: ReleaseNotifier;
   readonly #waits: RedisWaitQueues;
-  /** Whether scripts may read the server clock; null until probed. */
-  #serverTime: boolean | null = null;
-  #probe: Promise<boolean> | null = null;
 
   /** `client`: an ioredis `Redis` or `Cluster` (or anything with the same methods). */
   constructor(client: RedisClient, options: RedisStoreOptions = {}) {
@@ -115,7 +112,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore {
   async putOffExpiration(key: Key, ttl: number): Promise<void> {
     validateTtl(ttl);
     key.reduceLifetime(ttl);
-    const done = await this.#eval(PUT_OFF, 'refresh', key, [...(await this.#clock()), tokenOf(key), Math.ceil(ttl)]);
+    const done = await this.#eval(PUT_OFF, 'refresh', key, [...(await this.#clock('refresh', key)), tokenOf(key), Math.ceil(ttl)]);
     if (done !== 1) throw conflict(key);
     await checkNotExpired(this, key);
   }
@@ -130,14 +127,14 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore {
   async exists(key: Key): Promise<boolean> {
     const token = key.getState<string | undefined>(TOKEN);
     if (token === undefined) return false;
-    return (await this.#eval(EXISTS, 'check', key, [...(await this.#clock()), token])) === 1;
+    return (await this.#eval(EXISTS, 'check', key, [...(await this.#clock('check', key)), token])) === 1;
   }
 
   /** One try: granted, or how long the holder's key still lives (ms, <0 unknown). */
   async #trySave(key: Key, shared: boolean): Promise<Attempt> {
     const token = tokenOf(key);
     key.reduceLifetime(this.#initialTtl);
-    const args = [...(await this.#clock()), token, Math.ceil(this.#initialTtl)];
+    const args = [...(await this.#clock('acquire', key)), token, Math.ceil(this.#initialTtl)];
     const reply = shared
       ? await this.#eval(SAVE_READ, 'acquire', key, [...args, releaseChannel(key.resource)])
       : await this.#eval(SAVE, 'acquire', key, args, fencingKey(key.resource));
@@ -173,24 +170,40 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore {
   }
 
   /** ARGV[1..2] of the time-aware scripts: use the server clock?, the client clock. */
-  async #clock(): Promise<[string, number]> {
-    const server = this.#serverTime ?? (await (this.#probe ??= this.#probeTime()));
+  async #clock(action: string, key: Key): Promise<[string, number]> {
+    let server = serverTime.get(this.#client);
+    if (server === undefined) {
+      let probe = probes.get(this.#client);
+      if (!probe) {
+        probe = probeTime(this.#client).finally(() => probes.delete(this.#client));
+        probes.set(this.#client, probe);
+      }
+      try {
+        server = await probe;
+      } catch (error) {
+        throw storageError(action, key.resource, error);
+      }
+    }
     return [server ? '1' : '0', Date.now()];
   }
+}
 
-  async #probeTime(): Promise<boolean> {
-    try {
-      await evaluate(this.#client, TIME_PROBE, [TIME_PROBE_KEY]);
-      this.#serverTime = true;
-    } catch (error) {
-      const message = String((error as Error | undefined)?.message ?? '');
-      if (!NO_TIME_MESSAGES.some((m) => message.includes(m))) {
-        this.#probe = null; // a failed connection is no answer: ask again next time
-        throw storageError('check the clock for', TIME_PROBE_KEY, error);
-      }
-      this.#serverTime = false;
-    }
-    return this.#serverTime;
+// Whether scripts may read the server clock, probed once per client (Symfony probes
+// once per store instance; stores are cheap to make here, round trips are not).
+const serverTime = new WeakMap<RedisClient, boolean>();
+const probes = new WeakMap<RedisClient, Promise<boolean>>();
+
+async function probeTime(client: RedisClient): Promise<boolean> {
+  try {
+    await evaluate(client, TIME_PROBE, [TIME_PROBE_KEY]);
+    serverTime.set(client, true);
+    return true;
+  } catch (error) {
+    const message = String((error as Error | undefined)?.message ?? '');
+    // Any other failure (a lost connection) is no answer: ask again next time.
+    if (!NO_TIME_MESSAGES.some((m) => message.includes(m))) throw error;
+    serverTime.set(client, false);
+    return false;
   }
 }
 
