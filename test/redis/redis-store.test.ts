@@ -157,6 +157,19 @@ describe('RedisStore waits', () => {
     await writer.release();
   });
 
+  it('tries once with timeout 0: granted when free, false when held', async () => {
+    const factory = new LockFactory(new RedisStore(client));
+    const lock = factory.createLock('timeout-zero');
+    expect(await lock.acquire({ timeout: 0 })).toBe(true);
+    const rival = factory.createLock('timeout-zero');
+    const started = performance.now();
+    expect(await rival.acquire({ timeout: 0 })).toBe(false);
+    expect(performance.now() - started).toBeLessThan(200);
+    await lock.release();
+    expect(await rival.acquireRead({ timeout: 0 })).toBe(true);
+    await rival.release();
+  });
+
   it('never leaves a cancelled wait holding the lock, whatever the timing', async () => {
     const store = new RedisStore(client, { pollInterval: 20 });
     const name = 'cancel-race';

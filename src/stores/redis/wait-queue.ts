@@ -22,8 +22,13 @@ export interface WaitSource {
 
 class Waiter {
   running = false;
-  /** Set once: why the waiter stopped waiting (abort reason or timeout error). */
+  /** Set once: why the waiter must stop at once, a grant included (an abort). */
   cancelled: { reason: unknown } | null = null;
+  /**
+   * The timeout ran out while this waiter was trying: the attempt in flight (and at least
+   * one attempt: `timeout: 0` tries once) still decides; the next conflict ends the wait.
+   */
+  expired: Error | null = null;
   /** A release was published since the last attempt was sent. */
   woken = false;
   #nap: (() => void) | null = null;
@@ -41,7 +46,7 @@ class Waiter {
 
   /** Sleeps `ms`, or less when woken or cancelled. */
   sleep(ms: number): Promise<void> {
-    if (this.woken || this.cancelled !== null) return Promise.resolve();
+    if (this.woken || this.cancelled !== null || this.expired !== null) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.#nap?.(), ms);
       this.#nap = () => {
@@ -102,8 +107,18 @@ export class RedisWaitQueues {
         const arm = (left: number) => {
           timer = setTimeout(() => {
             const remaining = deadline - performance.now();
-            if (remaining > 1) arm(remaining);
-            else cancel(new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`));
+            if (remaining > 1) {
+              arm(remaining);
+              return;
+            }
+            const error = new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`);
+            if (!waiter.running) {
+              cancel(error);
+              return;
+            }
+            waiter.expired = error;
+            waiter.wake();
+            setTimeout(() => cancel(error), ABANDON_GRACE_MS).unref();
           }, Math.min(left, MAX_TIMER_MS));
         };
         arm(timeout);
@@ -121,7 +136,13 @@ export class RedisWaitQueues {
     const listening = this.#notifier.listen(waiter.channel, () => waiter.wake());
     try {
       await listening.ready;
+      let tried = false;
       while (waiter.cancelled === null) {
+        if (tried && waiter.expired !== null) {
+          waiter.finish(waiter.expired);
+          return;
+        }
+        tried = true;
         waiter.woken = false;
         const attempt = await waiter.source.attempt();
         if (attempt.granted) {
