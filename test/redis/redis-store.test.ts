@@ -7,6 +7,7 @@ import {
   LockConflictedError,
   LockFactory,
   RedisStore,
+  type RedisClient,
 } from '../../src/index.js';
 import { runConformance } from '../conformance/index.js';
 import { RedisServer, ready } from '../helpers/redis-server.js';
@@ -155,6 +156,25 @@ describe('RedisStore waits', () => {
     expect(performance.now() - demoted).toBeLessThan(100);
     await reader.release();
     await writer.release();
+  });
+
+  it('still waits (by polling) on a client that cannot make a subscriber connection', async () => {
+    const bare = {
+      evalsha: client.evalsha.bind(client),
+      eval: client.eval.bind(client),
+      duplicate: () => {
+        throw new Error('no second connection here');
+      },
+    } as unknown as RedisClient;
+    const store = new RedisStore(bare, { pollInterval: 50 });
+    const holder = new Key('no-subscriber');
+    await store.save(holder);
+    const waiter = new Key('no-subscriber');
+    const waiting = store.waitAndSave(waiter, { timeout: 5_000 });
+    setTimeout(() => void store.delete(holder), 30);
+    await waiting;
+    expect(await store.exists(waiter)).toBe(true);
+    await store.delete(waiter);
   });
 
   it('tries once with timeout 0: granted when free, false when held', async () => {

@@ -6,7 +6,7 @@
 // publish, such as Symfony's PHP RedisStore, costs at most that).
 import { LockConflictedError } from '../../core/errors.js';
 import type { WaitOptions } from '../../core/store.js';
-import type { ReleaseNotifier } from './notifier.js';
+import type { Listening, ReleaseNotifier } from './notifier.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long an abort waits for an attempt in flight before rejecting anyway. */
@@ -133,7 +133,11 @@ export class RedisWaitQueues {
   /** The head's loop. Never rejects: every outcome settles the waiter. */
   async #run(id: string, waiter: Waiter): Promise<void> {
     waiter.running = true;
-    const listening = this.#notifier.listen(waiter.channel, () => waiter.wake());
+    let listening: Listening = { ready: Promise.resolve(), close: () => {} };
+    try {
+      // A client whose duplicate() throws still gets waits: polled ones.
+      listening = this.#notifier.listen(waiter.channel, () => waiter.wake());
+    } catch {}
     try {
       await listening.ready;
       let tried = false;
