@@ -101,11 +101,11 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore {
     if (!(await this.#trySave(key, true)).granted) throw conflict(key);
   }
 
-  waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
+  async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
     return this.#wait(key, false, options);
   }
 
-  waitAndSaveRead(key: Key, options: WaitOptions = {}): Promise<void> {
+  async waitAndSaveRead(key: Key, options: WaitOptions = {}): Promise<void> {
     return this.#wait(key, true, options);
   }
 
