@@ -43,7 +43,7 @@ export async function opsPerSecond(op: () => Promise<unknown> | unknown, options
     }
     return done / (Number(now - started) / 1e9);
   };
-  await round(Math.min(200, options.roundMs));
+  await round(Math.min(100, options.roundMs));
   const rates: number[] = [];
   for (let i = 0; i < options.rounds; i++) rates.push(await round(options.roundMs));
   return median(rates);

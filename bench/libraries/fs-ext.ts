@@ -1,11 +1,8 @@
 // fs-ext: flock(2) through NAN; the async calls run on the libuv threadpool.
-import { flock } from 'fs-ext';
+// (Each adapter loads its package in connect(): a child process pays only for its own.)
 import type { LockEnv } from '../harness/workspace.js';
 import { openLockFile } from './lock-file.js';
 import { isBusy, type Library } from './types.js';
-
-const call = (fd: number, flags: 'ex' | 'exnb' | 'un') =>
-  new Promise<void>((resolve, reject) => flock(fd, flags, (error) => (error ? reject(error) : resolve())));
 
 export const fsExt: Library = {
   id: 'fs-ext',
@@ -16,16 +13,21 @@ export const fsExt: Library = {
   waitsOnThreadpool: true,
   excludesInProcess: true,
   calls: { acquire: "flock(fd, 'ex', cb)", tryAcquire: "flock(fd, 'exnb', cb)", release: "flock(fd, 'un', cb)" },
-  connect: async (env: LockEnv) => ({
-    lock(resource) {
-      const file = openLockFile(env, resource);
-      return {
-        acquire: () => call(file.fd, 'ex'),
-        tryAcquire: () => call(file.fd, 'exnb').then(() => true, (error) => (isBusy(error) ? false : Promise.reject(error))),
-        release: () => call(file.fd, 'un'),
-        close: () => file.close(),
-      };
-    },
-    close: async () => {},
-  }),
+  async connect(env: LockEnv) {
+    const { flock } = await import('fs-ext');
+    const call = (fd: number, flags: 'ex' | 'exnb' | 'un') =>
+      new Promise<void>((resolve, reject) => flock(fd, flags, (error) => (error ? reject(error) : resolve())));
+    return {
+      lock(resource) {
+        const file = openLockFile(env, resource);
+        return {
+          acquire: () => call(file.fd, 'ex'),
+          tryAcquire: () => call(file.fd, 'exnb').then(() => true, (error) => (isBusy(error) ? false : Promise.reject(error))),
+          release: () => call(file.fd, 'un'),
+          close: () => file.close(),
+        };
+      },
+      close: async () => {},
+    };
+  },
 };

@@ -1,6 +1,5 @@
 // fs-native-extensions: open file description locks (F_OFD_SETLK/F_OFD_SETLKW on Linux);
 // tryLock and unlock run on the JS thread, waitForLock on a thread created per wait.
-import { tryLock, unlock, waitForLock } from 'fs-native-extensions';
 import type { LockEnv } from '../harness/workspace.js';
 import { openLockFile } from './lock-file.js';
 import type { Library } from './types.js';
@@ -14,16 +13,19 @@ export const fsNativeExtensions: Library = {
   waitsOnThreadpool: false,
   excludesInProcess: true,
   calls: { acquire: 'await waitForLock(fd)', tryAcquire: 'tryLock(fd)', release: 'unlock(fd)' },
-  connect: async (env: LockEnv) => ({
-    lock(resource) {
-      const file = openLockFile(env, resource);
-      return {
-        acquire: () => waitForLock(file.fd),
-        tryAcquire: () => tryLock(file.fd),
-        release: () => unlock(file.fd),
-        close: () => file.close(),
-      };
-    },
-    close: async () => {},
-  }),
+  async connect(env: LockEnv) {
+    const { tryLock, unlock, waitForLock } = await import('fs-native-extensions');
+    return {
+      lock(resource) {
+        const file = openLockFile(env, resource);
+        return {
+          acquire: () => waitForLock(file.fd),
+          tryAcquire: () => tryLock(file.fd),
+          release: () => unlock(file.fd),
+          close: () => file.close(),
+        };
+      },
+      close: async () => {},
+    };
+  },
 };

@@ -1,5 +1,5 @@
 // locksmith through its public API: LockFactory -> Lock, blocking acquire(true).
-import { FlockStore, LockFactory, RedisStore, SemaphoreStore, type Lock, type PersistingStore } from '../../dist/index.js';
+import type { Lock, PersistingStore } from '../../dist/index.js';
 import type { LockEnv } from '../harness/workspace.js';
 import { connectRedis, REDIS_TTL_MS } from './redis-client.js';
 import type { BenchLock, Library, Session } from './types.js';
@@ -13,8 +13,10 @@ function wrap(lock: Lock): BenchLock {
   };
 }
 
-function session(store: PersistingStore, ttl?: number, close = async () => {}): Session {
-  const factory = new LockFactory(store);
+const locksmith = () => import('../../dist/index.js');
+
+async function session(store: PersistingStore, ttl?: number, close = async () => {}): Promise<Session> {
+  const factory = new (await locksmith()).LockFactory(store);
   return { lock: (resource) => wrap(factory.createLock(resource, ttl === undefined ? {} : { ttl })), close };
 }
 
@@ -29,7 +31,7 @@ export const locksmithFlock: Library = {
   waitsOnThreadpool: false,
   excludesInProcess: true,
   calls: localCalls,
-  connect: async (env: LockEnv) => session(new FlockStore(env.dir)),
+  connect: async (env: LockEnv) => session(new (await locksmith()).FlockStore(env.dir)),
 };
 
 export const locksmithSemaphore: Library = {
@@ -41,7 +43,7 @@ export const locksmithSemaphore: Library = {
   waitsOnThreadpool: false,
   excludesInProcess: true,
   calls: localCalls,
-  connect: async (env: LockEnv) => session(new SemaphoreStore({ namespace: env.namespace })),
+  connect: async (env: LockEnv) => session(new (await locksmith()).SemaphoreStore({ namespace: env.namespace })),
 };
 
 export const locksmithRedis: Library = {
@@ -54,7 +56,7 @@ export const locksmithRedis: Library = {
   calls: { acquire: 'await lock.acquire(true)', tryAcquire: 'await lock.acquire()', release: 'await lock.release()' },
   async connect(env: LockEnv) {
     const client = await connectRedis(env);
-    return session(new RedisStore(client), REDIS_TTL_MS, async () => {
+    return session(new (await locksmith()).RedisStore(client), REDIS_TTL_MS, async () => {
       client.disconnect();
     });
   },

@@ -1,7 +1,6 @@
 // proper-lockfile: mkdir(<file>.lock) as the atomic step, mtime heartbeat, and waiting by
 // retrying mkdir with the `retry` package's backoff. Two settings are measured: the
 // package's own backoff (what `retries: 10` gives), and a tight 10 ms poll.
-import { lock as properLock } from 'proper-lockfile';
 import type { LockEnv } from '../harness/workspace.js';
 import { lockFilePath } from './lock-file.js';
 import type { BenchLock, Library } from './types.js';
@@ -18,32 +17,35 @@ function properLockfile(id: string, name: string, retries: RetryOptions, pollMs:
     waitsOnThreadpool: false,
     excludesInProcess: true,
     calls: { acquire: 'release = await lock(file, { retries })', tryAcquire: 'release = await lock(file)', release: 'await release()' },
-    connect: async (env: LockEnv) => ({
-      lock(resource): BenchLock {
-        const file = lockFilePath(env, resource);
-        let release: (() => Promise<void>) | undefined;
-        const take = async (options: { retries: RetryOptions | number }) => {
-          release = await properLock(file, { ...options, realpath: false });
-        };
-        return {
-          acquire: () => take({ retries }),
-          tryAcquire: () =>
-            take({ retries: 0 }).then(
-              () => true,
-              (error: NodeJS.ErrnoException) => (error.code === 'ELOCKED' ? false : Promise.reject(error)),
-            ),
-          release: async () => {
-            const held = release;
-            release = undefined;
-            await held?.();
-          },
-          close: async () => {
-            await release?.();
-          },
-        };
-      },
-      close: async () => {},
-    }),
+    async connect(env: LockEnv) {
+      const { lock: properLock } = await import('proper-lockfile');
+      return {
+        lock(resource): BenchLock {
+          const file = lockFilePath(env, resource);
+          let release: (() => Promise<void>) | undefined;
+          const take = async (options: { retries: RetryOptions | number }) => {
+            release = await properLock(file, { ...options, realpath: false });
+          };
+          return {
+            acquire: () => take({ retries }),
+            tryAcquire: () =>
+              take({ retries: 0 }).then(
+                () => true,
+                (error: NodeJS.ErrnoException) => (error.code === 'ELOCKED' ? false : Promise.reject(error)),
+              ),
+            release: async () => {
+              const held = release;
+              release = undefined;
+              await held?.();
+            },
+            close: async () => {
+              await release?.();
+            },
+          };
+        },
+        close: async () => {},
+      };
+    },
   };
 }
 

@@ -1,6 +1,5 @@
 // redis-semaphore's Mutex: SET NX PX, polled every retryInterval (default 10 ms) until
 // acquireTimeout (default 10 s); refreshed by an unref'd interval while held.
-import { Mutex } from 'redis-semaphore';
 import type { LockEnv } from '../harness/workspace.js';
 import { connectRedis, REDIS_TTL_MS } from './redis-client.js';
 import type { Library } from './types.js';
@@ -15,6 +14,7 @@ export const redisSemaphore: Library = {
   excludesInProcess: true,
   calls: { acquire: 'await mutex.acquire()', tryAcquire: 'await mutex.tryAcquire()', release: 'await mutex.release()' },
   async connect(env: LockEnv) {
+    const { Mutex } = await import('redis-semaphore');
     const client = await connectRedis(env);
     return {
       lock(resource) {

@@ -2,8 +2,6 @@
 // successor @sesamecare-oss/redlock (the redlock v5 code on ioredis 5). Both retry
 // SET NX on a fixed delay with jitter; their default retryCount (10) gives up after
 // about 2 s, so waits use retryCount -1 (until acquired) with the default delays.
-import { Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
-import RedlockV4 from 'redlock';
 import type { LockEnv } from '../harness/workspace.js';
 import { connectRedis, REDIS_TTL_MS } from './redis-client.js';
 import type { Library } from './types.js';
@@ -18,6 +16,7 @@ export const redlockV4: Library = {
   excludesInProcess: true,
   calls: { acquire: 'lock = await redlock.lock(resource, ttl)', release: 'await lock.unlock()' },
   async connect(env: LockEnv) {
+    const { default: RedlockV4 } = await import('redlock');
     const client = await connectRedis(env);
     const redlock = new RedlockV4([client], { retryCount: -1 });
     redlock.on('clientError', () => {});
@@ -52,8 +51,9 @@ export const sesameRedlock: Library = {
   excludesInProcess: true,
   calls: { acquire: 'lock = await redlock.acquire([resource], ttl)', release: 'await lock.release()' },
   async connect(env: LockEnv) {
+    const { Redlock } = await import('@sesamecare-oss/redlock');
     const client = await connectRedis(env);
-    const redlock = new SesameRedlock([client], { retryCount: -1 });
+    const redlock = new Redlock([client], { retryCount: -1 });
     redlock.on('error', () => {});
     return {
       lock(resource) {

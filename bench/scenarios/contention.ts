@@ -75,7 +75,7 @@ export function contentionRows(results: ContentionResult[], reference: Contentio
 }
 
 export async function contention({ quick, workspace }: BenchContext): Promise<Section> {
-  const seconds = quick ? 1 : 3;
+  const seconds = quick ? 0.5 : 3;
   const hammers = await startHammers(workspace, workspace.env);
   const results: ContentionResult[] = [];
   try {

@@ -2,7 +2,7 @@
 // blocked in another process resumes in JavaScript. Latency = the waiter's resume stamp
 // minus the holder's stamp just before release (CLOCK_MONOTONIC in both).
 import type { BenchContext } from '../harness/context.js';
-import { Child } from '../harness/children.js';
+import { startChildren, type Child } from '../harness/children.js';
 import type { Section, Target } from '../harness/report.js';
 import { formatNumber, formatRatio, formatUs, sleep, summarize, type LatencySummary } from '../harness/stats.js';
 import type { LockEnv, Workspace } from '../harness/workspace.js';
@@ -15,20 +15,23 @@ export interface HandoffBudget {
   seconds: number;
 }
 
-/** Measures hand-offs of `library` between this process and a waiter child. */
-export async function measureHandoffs(workspace: Workspace, env: LockEnv, library: Library, budget: HandoffBudget): Promise<number[]> {
+/** The child that waits in hand-offs, for every library of a scenario. */
+export function startHandoffWaiter(workspace: Workspace, env: LockEnv): Promise<Child> {
+  return startChildren(workspace, 'handoff-waiter', [env], 1).then(([child]) => child!);
+}
+
+/** Measures hand-offs of `library` between this process and the waiter child. */
+export async function measureHandoffs(workspace: Workspace, waiter: Child, library: Library, budget: HandoffBudget): Promise<number[]> {
   const resource = workspace.resource(`handoff-${library.id}`);
-  const session = await library.connect(env);
+  const session = await library.connect(workspace.env);
   const holder = await session.lock(resource);
-  const waiter = new Child(workspace, 'handoff-waiter', [library.id, env, resource]);
   const latencies: number[] = [];
   try {
-    await waiter.expect('ready');
     const deadline = performance.now() + budget.seconds * 1e3;
-    // Polling libraries: at least a few hand-offs even when one takes longer than the budget.
-    while (latencies.length < budget.count && (performance.now() < deadline || latencies.length < 3)) {
+    // Polling libraries: at least two hand-offs even when one takes longer than the budget.
+    while (latencies.length < budget.count && (performance.now() < deadline || latencies.length < 2)) {
       await holder.acquire();
-      waiter.send({ type: 'go' });
+      waiter.send({ type: 'go', library: library.id, resource });
       await waiter.expect('waiting');
       // Let the waiter block in the kernel; a poller is released at a random point of
       // its first poll interval rather than always just after its first attempt.
@@ -39,7 +42,6 @@ export async function measureHandoffs(workspace: Workspace, env: LockEnv, librar
       latencies.push(Number(BigInt(at as string) - releasedAt) / 1e3);
     }
   } finally {
-    await waiter.stop();
     await holder.close();
     await session.close();
   }
@@ -47,13 +49,18 @@ export async function measureHandoffs(workspace: Workspace, env: LockEnv, librar
 }
 
 export async function handoff({ quick, workspace, limits }: BenchContext): Promise<Section> {
-  const kernelBudget = { count: quick ? 300 : 2_000, seconds: quick ? 5 : 30 };
-  const pollerBudget = { count: quick ? 300 : 2_000, seconds: quick ? 3 : 15 };
+  const kernelBudget = { count: quick ? 200 : 2_000, seconds: quick ? 3 : 30 };
+  const pollerBudget = { count: quick ? 200 : 2_000, seconds: quick ? 1.5 : 15 };
   const { handoffUs } = await limits();
   const results: Array<{ library: Library; latency: LatencySummary }> = [];
-  for (const library of localLibraries) {
-    const budget = library.pollMs ? pollerBudget : kernelBudget;
-    results.push({ library, latency: summarize(await measureHandoffs(workspace, workspace.env, library, budget)) });
+  const waiter = await startHandoffWaiter(workspace, workspace.env);
+  try {
+    for (const library of localLibraries) {
+      const budget = library.pollMs ? pollerBudget : kernelBudget;
+      results.push({ library, latency: summarize(await measureHandoffs(workspace, waiter, library, budget)) });
+    }
+  } finally {
+    await waiter.stop();
   }
 
   const locksmith = results.find((r) => r.library.id === 'locksmith-flock')!.latency;

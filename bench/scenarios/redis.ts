@@ -6,7 +6,7 @@ import type { Section, Target } from '../harness/report.js';
 import { formatNumber, formatRatio, formatUs, isThenable, opsPerSecond, summarize, type LatencySummary } from '../harness/stats.js';
 import { redisLibraries, type Library } from '../libraries/index.js';
 import { contentionRows, hammer, HAMMER_PROCESSES, startHammers, type ContentionResult } from './contention.js';
-import { measureHandoffs } from './handoff.js';
+import { measureHandoffs, startHandoffWaiter } from './handoff.js';
 
 export async function redis(context: BenchContext): Promise<Section> {
   const { quick, workspace } = context;
@@ -15,7 +15,7 @@ export async function redis(context: BenchContext): Promise<Section> {
   const byId = (id: string) => redisLibraries.find((library) => library.id === id)!;
 
   // Uncontended: one process, one client per library.
-  const budget = { rounds: quick ? 3 : 7, roundMs: quick ? 200 : 700 };
+  const budget = { rounds: quick ? 3 : 7, roundMs: quick ? 100 : 700 };
   const uncontended: Array<{ library: Library; call: string; rate: number }> = [];
   for (const library of redisLibraries) {
     const session = await library.connect(env);
@@ -37,13 +37,18 @@ export async function redis(context: BenchContext): Promise<Section> {
 
   // Hand-off: this process holds and releases, a child waits.
   const handoffs: Array<{ library: Library; latency: LatencySummary }> = [];
-  for (const library of redisLibraries) {
-    const handoffBudget = library.pollMs ? { count: quick ? 200 : 2_000, seconds: quick ? 3 : 15 } : { count: quick ? 300 : 2_000, seconds: quick ? 5 : 30 };
-    handoffs.push({ library, latency: summarize(await measureHandoffs(workspace, env, library, handoffBudget)) });
+  const waiter = await startHandoffWaiter(workspace, env);
+  try {
+    for (const library of redisLibraries) {
+      const handoffBudget = library.pollMs ? { count: quick ? 200 : 2_000, seconds: quick ? 0.8 : 15 } : { count: quick ? 200 : 2_000, seconds: quick ? 3 : 30 };
+      handoffs.push({ library, latency: summarize(await measureHandoffs(workspace, waiter, library, handoffBudget)) });
+    }
+  } finally {
+    await waiter.stop();
   }
 
   // Fairness: eight processes hammering one key.
-  const seconds = quick ? 1 : 3;
+  const seconds = quick ? 0.5 : 3;
   const hammers = await startHammers(workspace, env);
   const fairness: ContentionResult[] = [];
   try {

@@ -2,7 +2,7 @@
 // descriptors), and 1,000 waiters of one process on one resource (threads created,
 // memory, time to drain once the holder lets go). Each measurement in a fresh child.
 import type { BenchContext } from '../harness/context.js';
-import { Child } from '../harness/children.js';
+import { Child, startChildPerItem } from '../harness/children.js';
 import type { Section, Target } from '../harness/report.js';
 import { formatNumber } from '../harness/stats.js';
 import { localLibraries, type Library } from '../libraries/index.js';
@@ -10,18 +10,27 @@ import { localLibraries, type Library } from '../libraries/index.js';
 const mib = (bytes: number) => formatNumber(bytes / 2 ** 20, 1);
 
 export async function scale({ quick, workspace }: BenchContext): Promise<Section> {
-  const heldCount = quick ? 2_000 : 10_000;
-  const waiterCount = quick ? 200 : 1_000;
-  const drainTimeoutMs = quick ? 5_000 : 20_000;
+  const heldCount = quick ? 1_000 : 10_000;
+  const waiterCount = quick ? 100 : 1_000;
+  const drainTimeoutMs = quick ? 1_000 : 20_000;
+  const settleMs = quick ? 200 : 500;
   const targets: Target[] = [];
 
+  const heldLibraries = localLibraries.filter((l) => l.id !== 'proper-lockfile-10ms');
+  const waiterLibraries = localLibraries.filter((l) => !l.pollMs);
+  const prefixOf = (library: Library) => `scale-held-${library.id}`;
+  const resourceOf = (library: Library) => workspace.resource(`scale-waiters-${library.id}`);
+  const start = (library: Library, ...args: unknown[]) => new Child(workspace, 'scale', [library.id, workspace.env, ...args], { nodeFlags: ['--expose-gc'] });
+  const [heldChildren, waiterChildren] = await Promise.all([
+    startChildPerItem(heldLibraries, (library) => start(library, 'held', heldCount, prefixOf(library))),
+    startChildPerItem(waiterLibraries, (library) => start(library, 'waiters', waiterCount, resourceOf(library))),
+  ]);
+
   const heldRows: string[][] = [];
-  for (const library of localLibraries.filter((l) => l.id !== 'proper-lockfile-10ms')) {
-    const prefix = `scale-held-${library.id}`;
-    for (let i = 0; i < heldCount; i++) workspace.resource(`${prefix}-${i}`);
-    const child = new Child(workspace, 'scale', [library.id, workspace.env, 'held', heldCount, prefix], { nodeFlags: ['--expose-gc'] });
+  for (const library of heldLibraries) {
+    for (let i = 0; i < heldCount; i++) workspace.resource(`${prefixOf(library)}-${i}`);
+    const child = heldChildren.get(library)!;
     try {
-      await child.expect('ready');
       child.send({ type: 'go' });
       const held = await child.expect('held', 120_000);
       heldRows.push([
@@ -42,15 +51,13 @@ export async function scale({ quick, workspace }: BenchContext): Promise<Section
 
   const waiterRows: string[][] = [];
   const notes: string[] = [];
-  for (const library of localLibraries.filter((l) => !l.pollMs)) {
-    const resource = workspace.resource(`scale-waiters-${library.id}`);
+  for (const library of waiterLibraries) {
     const session = await library.connect(workspace.env);
-    const holder = await session.lock(resource);
+    const holder = await session.lock(resourceOf(library));
     await holder.acquire();
-    const child = new Child(workspace, 'scale', [library.id, workspace.env, 'waiters', waiterCount, resource], { nodeFlags: ['--expose-gc'] });
+    const child = waiterChildren.get(library)!;
     try {
-      await child.expect('ready');
-      child.send({ type: 'go', settleMs: 500 });
+      child.send({ type: 'go', settleMs });
       const waiting = await child.expect('waiting', 60_000);
       const native = waiting.native as { waiterThreads: number; pendingWaits: number } | undefined;
       const releasedAt = process.hrtime.bigint();
@@ -97,7 +104,7 @@ export async function scale({ quick, workspace }: BenchContext): Promise<Section
     title: 'Scale',
     method:
       `Each row in a fresh child process. Held: ${formatNumber(heldCount)} distinct resources acquired one after another (non-blocking call where the library has one) and held at once; deltas from before the first lock. ` +
-      `Waiters: ${formatNumber(waiterCount)} locks of one process block on one resource the parent holds; after 500 ms the deltas are read, then the parent releases and each waiter, once granted, releases at once; drain = parent's release to the last waiter's release.`,
+      `Waiters: ${formatNumber(waiterCount)} locks of one process block on one resource the parent holds; after ${settleMs} ms the deltas are read, then the parent releases and each waiter, once granted, releases at once; drain = parent's release to the last waiter's release.`,
     tables: [
       {
         caption: `${formatNumber(heldCount)} locks held at once`,

@@ -6,18 +6,18 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext } from '../harness/context.js';
-import { Child } from '../harness/children.js';
+import { Child, startChildPerItem } from '../harness/children.js';
 import type { Section, Target } from '../harness/report.js';
 import { formatNumber, formatRatio, formatUs, type LatencySummary } from '../harness/stats.js';
-import { localLibraries } from '../libraries/index.js';
+import { localLibraries, type Library } from '../libraries/index.js';
 
 const WAITERS = 64;
-const READ_TIMEOUT_MS = 2_000;
 
 type ReadResult = { stalled: false; latency: LatencySummary } | { stalled: true; completed: number };
 
 export async function threadpool({ quick, workspace }: BenchContext): Promise<Section> {
-  const reads = quick ? 200 : 1_000;
+  const reads = quick ? 100 : 1_000;
+  const READ_TIMEOUT_MS = quick ? 500 : 2_000;
   const file = join(workspace.dir, 'readfile-payload');
   writeFileSync(file, 'x'.repeat(4096));
   const { UV_THREADPOOL_SIZE: _ignored, ...childEnv } = process.env;
@@ -25,14 +25,15 @@ export async function threadpool({ quick, workspace }: BenchContext): Promise<Se
   const rows: string[][] = [];
   const targets: Target[] = [];
   // Native libraries only: proper-lockfile's waits are timers.
-  for (const library of localLibraries.filter((l) => l.mechanism)) {
-    const resource = workspace.resource(`threadpool-${library.id}`);
+  const libraries = localLibraries.filter((l) => l.mechanism);
+  const resourceOf = (library: Library) => workspace.resource(`threadpool-${library.id}`);
+  const children = await startChildPerItem(libraries, (library) => new Child(workspace, 'waiters', [library.id, workspace.env, resourceOf(library), WAITERS], { env: childEnv }));
+  for (const library of libraries) {
     const session = await library.connect(workspace.env);
-    const holder = await session.lock(resource);
+    const holder = await session.lock(resourceOf(library));
     await holder.acquire();
-    const child = new Child(workspace, 'waiters', [library.id, workspace.env, resource, WAITERS], { env: childEnv });
+    const child = children.get(library)!;
     try {
-      await child.expect('ready');
       // All its threads on one CPU: on this VM a thread hop to another vCPU costs a
       // wake-up whose price varies threefold with placement, from one process to the next.
       execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', '1', String(child.pid)], { stdio: 'ignore' });

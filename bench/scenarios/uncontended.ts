@@ -14,7 +14,7 @@ interface Row {
 }
 
 export async function uncontended({ quick, workspace, limits }: BenchContext): Promise<Section> {
-  const budget = { rounds: quick ? 3 : 7, roundMs: quick ? 150 : 500 };
+  const budget = { rounds: quick ? 3 : 7, roundMs: quick ? 100 : 500 };
   const { pairNs } = await limits();
   const rows: Row[] = [];
   const measure = async (lock: BenchLock, acquire: () => unknown) =>
