@@ -18,6 +18,8 @@ export {
   isBlockingStore,
   isSharedLockStore,
   isBlockingSharedLockStore,
+  verifiesDelete,
+  type VerifiedDeleteStore,
   type PersistingStore,
   type BlockingStore,
   type SharedLockStore,

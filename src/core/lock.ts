@@ -11,11 +11,13 @@ import {
 import { channels, type AcquireMessage, type LockMessage } from './diagnostics.js';
 import { validateOptionalTtl, validateTtl } from './duration.js';
 import { getFencingToken } from './fencing.js';
+import { requestLifetime, takeLifetimeApplied } from './lifetime-request.js';
 import type { Key } from './key.js';
 import {
   isBlockingSharedLockStore,
   isBlockingStore,
   isSharedLockStore,
+  verifiesDelete,
   type BlockingSharedLockStore,
   type BlockingStore,
   type PersistingStore,
@@ -127,6 +129,7 @@ export class Lock implements AsyncDisposable {
     const started = performance.now();
     const wasHeld = this.#mode !== null;
     this.key.resetLifetime();
+    requestLifetime(this.key, this.#ttl);
     try {
       if (!(await this.#save(mode, wait))) {
         await this.#onConflict(mode, wait, started, wasHeld);
@@ -134,7 +137,7 @@ export class Lock implements AsyncDisposable {
       }
       this.#onHeld(mode);
       this.#log('debug', `Successfully acquired the "{resource}" lock${mode === 'shared' ? ' for reading' : ''}.`);
-      if (this.#ttl !== null) await this.refresh(this.#ttl);
+      if (this.#ttl !== null && !takeLifetimeApplied(this.key, this.#ttl)) await this.refresh(this.#ttl);
       if (this.key.isExpired()) {
         await this.#releaseQuietly();
         throw new LockExpiredError(`Failed to store the "${this.key.resource}" lock.`);
@@ -152,6 +155,8 @@ export class Lock implements AsyncDisposable {
       if (wait.signal?.aborted && error === wait.signal.reason) throw error;
       this.#log('warn', 'Failed to acquire the "{resource}" lock.', { error });
       throw new LockAcquiringError(`Failed to acquire the "${this.key.resource}" lock.`, { cause: error });
+    } finally {
+      requestLifetime(this.key, null); // the request never travels with the key
     }
   }
 
@@ -309,9 +314,9 @@ export class Lock implements AsyncDisposable {
       const mode = this.#mode;
       const heldSince = this.#heldSince;
       this.#endHolding(() => new DOMException(`The "${resource}" lock was released.`, 'AbortError'));
-      let stillHeld: boolean;
+      let stillHeld = false;
       try {
-        stillHeld = await this.#store.exists(this.key);
+        if (!verifiesDelete(this.#store)) stillHeld = await this.#store.exists(this.key);
       } catch (error) {
         throw new LockReleasingError(`Failed to release the "${resource}" lock.`, { cause: error });
       }

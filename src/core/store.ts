@@ -50,6 +50,19 @@ export interface BlockingSharedLockStore extends SharedLockStore {
   waitAndSaveRead(key: Key, options?: WaitOptions): Promise<void>;
 }
 
+/**
+ * A store whose delete() resolves only once nothing is held for the key any more (its
+ * delete is one atomic step on the server). `Lock.release()` then skips the exists()
+ * check that verifies a release: one round trip less.
+ */
+export interface VerifiedDeleteStore extends PersistingStore {
+  readonly verifiesDelete: true;
+}
+
+export function verifiesDelete(store: PersistingStore): store is VerifiedDeleteStore {
+  return (store as Partial<VerifiedDeleteStore>).verifiesDelete === true;
+}
+
 export function isBlockingStore(store: PersistingStore): store is BlockingStore {
   return typeof (store as Partial<BlockingStore>).waitAndSave === 'function';
 }

@@ -5,8 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, LockConflictedError, describeValue } from '../../core/errors.js';
 import { validateTimeout, validateTtl } from '../../core/duration.js';
 import { setFencingToken } from '../../core/fencing.js';
+import { markLifetimeApplied, requestedLifetime } from '../../core/lifetime-request.js';
 import type { Key } from '../../core/key.js';
-import type { BlockingSharedLockStore, BlockingStore, WaitOptions } from '../../core/store.js';
+import type { BlockingSharedLockStore, BlockingStore, VerifiedDeleteStore, WaitOptions } from '../../core/store.js';
 import { checkNotExpired } from '../expiring.js';
 import {
   evaluate,
@@ -51,7 +52,9 @@ export interface RedisStoreOptions {
   pollInterval?: number;
 }
 
-export class RedisStore implements BlockingStore, BlockingSharedLockStore {
+export class RedisStore implements BlockingStore, BlockingSharedLockStore, VerifiedDeleteStore {
+  /** The delete script removes the token atomically: Lock.release() needs no exists() after it. */
+  readonly verifiesDelete = true;
   readonly #client: RedisClient;
   readonly #initialTtl: number;
   readonly #notifier: ReleaseNotifier;
@@ -133,8 +136,10 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore {
   /** One try: granted, or how long the holder's key still lives (ms, <0 unknown). */
   async #trySave(key: Key, shared: boolean): Promise<Attempt> {
     const token = tokenOf(key);
-    key.reduceLifetime(this.#initialTtl);
-    const args = [...(await this.#clock('acquire', key)), token, Math.ceil(this.#initialTtl)];
+    // The Lock's own TTL when it says which (one round trip: no refresh after the save).
+    const ttl = requestedLifetime(key) ?? this.#initialTtl;
+    key.reduceLifetime(ttl);
+    const args = [...(await this.#clock('acquire', key)), token, Math.ceil(ttl)];
     const reply = shared
       ? await this.#eval(SAVE_READ, 'acquire', key, [...args, releaseChannel(key.resource)])
       : await this.#eval(SAVE, 'acquire', key, args, fencingKey(key.resource));
@@ -143,6 +148,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore {
     // A reader has no fencing token: it cannot write.
     setFencingToken(key, shared ? null : BigInt(String(value)));
     await checkNotExpired(this, key);
+    markLifetimeApplied(key, ttl);
     return { granted: true };
   }
 
