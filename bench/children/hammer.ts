@@ -1,17 +1,19 @@
-// One of the processes hammering a single resource: acquire, increment the shared
-// counter file, release, as fast as it can until the deadline sent with "run" (a
-// CLOCK_MONOTONIC time, so no message has to get through a busy loop), then report.
+// One of the processes hammering a single resource. "prepare" connects and makes the
+// lock (outside the timed window); "run" then loops acquire, increment the shared
+// counter file, release, as fast as it can until the deadline it carries (a
+// CLOCK_MONOTONIC time, so no message has to get through a busy loop), then reports.
 // "stop" makes a straggler (a poller in a long backoff) report at once and abandon its
 // pending acquire, released as soon as it is granted. The critical section is
 // synchronous: a report never falls between an increment and its count, so the parent
 // can compare the counter file with the sum of the counts.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { LockEnv } from '../harness/workspace.js';
-import { libraryById, type Session } from '../libraries/index.js';
+import { libraryById, type BenchLock } from '../libraries/index.js';
 import { now, onMessage, send } from './ipc.js';
 
 const env = JSON.parse(process.argv[2]!) as LockEnv;
-const sessions = new Map<string, Promise<Session>>();
+let lock: BenchLock | undefined;
+let counterPath = '';
 let run = 0;
 let reported = true;
 let acquisitions = 0;
@@ -23,11 +25,9 @@ function report(): Promise<void> {
   return send({ type: 'count', acquisitions, failures });
 }
 
-async function hammer(id: string, resource: string, counterPath: string, until: bigint): Promise<void> {
+async function hammer(lock: BenchLock, until: bigint): Promise<void> {
   const thisRun = ++run;
   [acquisitions, failures, reported] = [0, 0, false];
-  if (!sessions.has(id)) sessions.set(id, libraryById(id).connect(env));
-  const lock = await (await sessions.get(id)!).lock(resource);
   while (now() < until) {
     try {
       await lock.acquire();
@@ -46,13 +46,17 @@ async function hammer(id: string, resource: string, counterPath: string, until: 
     }
     await lock.release();
   }
-  await report();
+  if (run === thisRun) await report();
 }
 
 onMessage(async (message) => {
-  if (message.type === 'run') {
-    void hammer(message.library as string, message.resource as string, message.counterPath as string, BigInt(message.until as string));
+  if (message.type === 'prepare') {
+    const session = await libraryById(message.library as string).connect(env);
+    lock = await session.lock(message.resource as string);
+    counterPath = message.counterPath as string;
+    await send({ type: 'prepared' });
   }
+  if (message.type === 'run') void hammer(lock!, BigInt(message.until as string));
   if (message.type === 'stop') {
     run++;
     await report();

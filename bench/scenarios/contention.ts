@@ -30,8 +30,10 @@ export async function hammer(workspace: Workspace, hammers: Child[], library: Li
   const resource = workspace.resource(`contention-${library.id}`);
   const counterPath = join(workspace.dir, `counter-${library.id}`);
   writeFileSync(counterPath, '0');
+  for (const child of hammers) child.send({ type: 'prepare', library: library.id, resource, counterPath });
+  await Promise.all(hammers.map((child) => child.expect('prepared')));
   const until = process.hrtime.bigint() + BigInt(seconds * 1e9);
-  for (const child of hammers) child.send({ type: 'run', library: library.id, resource, counterPath, until: until.toString() });
+  for (const child of hammers) child.send({ type: 'run', until: until.toString() });
   // Whoever still waits shortly after the deadline (a poller in a long backoff) reports as it is.
   const straggling = setTimeout(() => hammers.forEach((child) => child.send({ type: 'stop' })), seconds * 1e3 + 300);
   try {
