@@ -75,9 +75,9 @@ export async function uncontended({ quick, workspace, limits }: BenchContext): P
 
   const addon = rows.find((row) => row.library === 'locksmith addon, no Lock API')!;
   const addonPairUs = 1e6 / addon.opsPerSecond;
-  const limits: string[] = [];
+  const whyMissed: string[] = [];
   if (!targets.every((target) => target.met)) {
-    limits.push(
+    whyMissed.push(
       `**Where locksmith's ${formatNumber(flockPairUs, 2)} µs go:** the kernel pair is ${formatNumber(pairNs.flock / 1e3, 2)} µs; the addon's own \`tryLock\` + \`unlock\` take ${formatNumber(addonPairUs, 2)} µs, because every grant also runs \`fstat\` + \`lstat\` (the check that the path still names the locked inode) — four syscalls per pair where C makes two — plus an N-API crossing per call; the Lock API adds the remaining ${formatNumber(flockPairUs - addonPairUs, 2)} µs of JavaScript (async functions and promise hops, key state, file-name hash, idle-handle pool). ` +
         'What would fix it: check the inode once when a handle is opened (or only when lock-file cleanup is enabled) rather than on every grant, and a Lock fast path that settles a free lock without extra awaits. 100× proper-lockfile needs about 3 µs per pair on this VM; proper-lockfile itself varies widely here (its mkdir/rmdir/utimes are metadata writes that depend on disk and load).',
     );
@@ -100,7 +100,7 @@ export async function uncontended({ quick, workspace, limits }: BenchContext): P
       },
     ],
     notes: [
-      ...limits,
+      ...whyMissed,
       'locksmith `acquire()` and `acquire(true)` take the same path when the lock is free: one flock(LOCK_NB)/semop(IPC_NOWAIT) on the JS thread.',
       'fs-ext and os-lock send every call, even a non-blocking one, through the libuv threadpool; fs-native-extensions `waitForLock` creates a thread per call.',
       'proper-lockfile: `lock(file, { realpath: false })` (mkdir + stat, mtime heartbeat timer) and `release()` (rmdir); no kernel lock underneath.',
