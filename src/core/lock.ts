@@ -23,6 +23,7 @@ import {
   type PersistingStore,
 } from './store.js';
 import {
+  MAX_TIMER_MS,
   jitteredRetryDelay,
   parseAcquireOptions,
   sleep,
@@ -56,9 +57,6 @@ export interface LockOptions {
 }
 
 type Mode = 'exclusive' | 'shared';
-
-// Timers cap at 2^31-1 ms and fire at once beyond it.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Errors already published as lost/expired, so that no path publishes one twice. */
 const published = new WeakSet<object>();

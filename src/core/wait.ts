@@ -63,3 +63,24 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function jitteredRetryDelay(base = 100, spread = 10): number {
   return base - spread + Math.floor(Math.random() * (2 * spread + 1));
 }
+
+/** Timers cap at 2^31-1 ms (about 24.8 days) and fire at once beyond it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * setTimeout for any finite delay: re-armed in steps below the timer cap, so that a
+ * wait of months really waits. Returns the function that cancels it.
+ */
+export function setLongTimeout(callback: () => void, ms: number): () => void {
+  const deadline = performance.now() + ms;
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = (left: number) => {
+    timer = setTimeout(() => {
+      const remaining = deadline - performance.now();
+      if (remaining > 1) arm(remaining);
+      else callback();
+    }, Math.min(left, MAX_TIMER_MS));
+  };
+  arm(ms);
+  return () => clearTimeout(timer);
+}

@@ -4,6 +4,7 @@
 // between processes (each process is one waiter).
 import { LockConflictedError } from '../core/errors.js';
 import type { WaitOptions } from '../core/store.js';
+import { setLongTimeout } from '../core/wait.js';
 
 /** A kernel wait in flight; `cancel()` true means it will never call back. */
 export interface KernelWait {
@@ -19,8 +20,6 @@ export interface KernelWaitSource<H> {
   /** Gives back a grant that nobody waits for any more. */
   release(handle: H): void;
 }
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Waiter<H> {
   resolve(handle: H): void;
@@ -56,9 +55,9 @@ export class LocalWaitQueue<H> {
         reject(signal.reason);
         return;
       }
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let cancelTimer: (() => void) | undefined;
       const settle = () => {
-        if (timer !== undefined) clearTimeout(timer);
+        cancelTimer?.();
         signal?.removeEventListener('abort', onAbort);
         this.#waiters.delete(waiter);
       };
@@ -79,16 +78,10 @@ export class LocalWaitQueue<H> {
       const onAbort = () => giveUp(signal!.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeout !== undefined) {
-        // Timers cap at 2^31-1 ms (about 24.8 days) and fire at once beyond it: re-arm.
-        const deadline = performance.now() + timeout;
-        const arm = (left: number) => {
-          timer = setTimeout(() => {
-            const remaining = deadline - performance.now();
-            if (remaining > 1) arm(remaining);
-            else giveUp(new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`));
-          }, Math.min(left, MAX_TIMER_MS));
-        };
-        arm(timeout);
+        cancelTimer = setLongTimeout(
+          () => giveUp(new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`)),
+          timeout,
+        );
       }
       this.#waiters.add(waiter);
       this.#startKernelWait();

@@ -6,9 +6,9 @@
 // publish, such as Symfony's PHP RedisStore, costs at most that).
 import { LockConflictedError } from '../../core/errors.js';
 import type { WaitOptions } from '../../core/store.js';
+import { setLongTimeout } from '../../core/wait.js';
 import type { Listening, ReleaseNotifier } from './notifier.js';
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long an abort waits for an attempt in flight before rejecting anyway. */
 const ABANDON_GRACE_MS = 2_000;
 
@@ -77,11 +77,11 @@ export class RedisWaitQueues {
         return;
       }
       let settled = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let cancelTimer: (() => void) | undefined;
       const waiter = new Waiter(channel, source, (error?: unknown) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        cancelTimer?.();
         signal?.removeEventListener('abort', onAbort);
         if (error === undefined) resolve();
         else reject(error);
@@ -102,26 +102,16 @@ export class RedisWaitQueues {
       const onAbort = () => cancel(signal!.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeout !== undefined) {
-        // Timers cap at 2^31-1 ms and fire at once beyond it: re-arm.
-        const deadline = performance.now() + timeout;
-        const arm = (left: number) => {
-          timer = setTimeout(() => {
-            const remaining = deadline - performance.now();
-            if (remaining > 1) {
-              arm(remaining);
-              return;
-            }
-            const error = new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`);
-            if (!waiter.running) {
-              cancel(error);
-              return;
-            }
-            waiter.expired = error;
-            waiter.wake();
-            setTimeout(() => cancel(error), ABANDON_GRACE_MS).unref();
-          }, Math.min(left, MAX_TIMER_MS));
-        };
-        arm(timeout);
+        cancelTimer = setLongTimeout(() => {
+          const error = new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`);
+          if (!waiter.running) {
+            cancel(error);
+            return;
+          }
+          waiter.expired = error;
+          waiter.wake();
+          setTimeout(() => cancel(error), ABANDON_GRACE_MS).unref();
+        }, timeout);
       }
       let queue = this.#queues.get(id);
       if (!queue) this.#queues.set(id, (queue = new Set()));
