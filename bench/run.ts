@@ -3,10 +3,11 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createContext, type Scenario } from './harness/context.js';
-import { describeFilesystem, describeMachine } from './harness/machine.js';
+import { describeFilesystem, describeMachine, describePeers } from './harness/machine.js';
 import { failedSection, renderReport, type Section } from './harness/report.js';
 import { formatNumber } from './harness/stats.js';
 import { Workspace } from './harness/workspace.js';
+import { dropUnavailable } from './libraries/index.js';
 import { contention } from './scenarios/contention.js';
 import { cpu } from './scenarios/cpu.js';
 import { handoff } from './scenarios/handoff.js';
@@ -45,6 +46,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 process.once('exit', () => workspace.dispose());
 
+const unavailable = await dropUnavailable();
 const context = createContext(workspace, quick);
 const filesystem = describeFilesystem(workspace.dir);
 const started = performance.now();
@@ -74,7 +76,9 @@ const report = renderReport(
     facts: [
       ['Machine', describeMachine()],
       ['Filesystem', filesystem],
+      ['Peers', `${describePeers()} (fs-ext and os-lock compile from source at install with node-gyp)`],
       ...(redisServer ? ([['Redis', `redis-server ${redisServer.version} started by the bench on 127.0.0.1:${redisServer.port}, no persistence`]] as Array<[string, string]>) : []),
+      ...(unavailable.length > 0 ? ([['Not measured', unavailable.join('; ')]] as Array<[string, string]>) : []),
       ['Date', new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC'],
       ['Command', `\`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\``],
       ['Duration', `${formatNumber((performance.now() - started) / 1e3)} s`],

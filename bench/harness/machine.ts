@@ -1,5 +1,6 @@
 // What the numbers were measured on.
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { cpus, release, totalmem } from 'node:os';
 
 export function describeMachine(): string {
@@ -17,4 +18,19 @@ export function describeFilesystem(dir: string): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** Installed versions of the peers measured (from their package.json). */
+export function describePeers(): string {
+  const peers = ['proper-lockfile', 'fs-ext', 'os-lock', 'fs-native-extensions', 'redlock', '@sesamecare-oss/redlock', 'redis-semaphore', 'ioredis'];
+  const require = createRequire(import.meta.url);
+  return peers
+    .map((name) => {
+      try {
+        return `${name} ${(require(`${name}/package.json`) as { version: string }).version}`;
+      } catch {
+        return `${name} (not installed)`;
+      }
+    })
+    .join(', ');
 }

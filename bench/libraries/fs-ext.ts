@@ -7,6 +7,7 @@ import { isBusy, type Library } from './types.js';
 export const fsExt: Library = {
   id: 'fs-ext',
   name: 'fs-ext',
+  package: 'fs-ext',
   backend: 'local',
   mechanism: 'flock',
   waits: 'flock(LOCK_EX) blocking on a libuv threadpool thread (uv_queue_work), no timeout or cancel',

@@ -7,6 +7,7 @@ import type { Library } from './types.js';
 export const fsNativeExtensions: Library = {
   id: 'fs-native-extensions',
   name: 'fs-native-extensions',
+  package: 'fs-native-extensions',
   backend: 'local',
   mechanism: 'ofd',
   waits: 'fcntl(F_OFD_SETLKW) blocking on a thread created for each wait (uv_thread_create), no timeout or cancel',

@@ -22,6 +22,26 @@ export const localLibraries: Library[] = [
 
 export const redisLibraries: Library[] = [locksmithRedis, redisSemaphore, redlockV4, sesameRedlock];
 
+/**
+ * Leaves out the peers whose package cannot be loaded here (a native build that failed
+ * at install) and says which and why, for the report.
+ */
+export async function dropUnavailable(): Promise<string[]> {
+  const missing: string[] = [];
+  for (const list of [localLibraries, redisLibraries]) {
+    for (const library of [...list]) {
+      if (!library.package) continue;
+      try {
+        await import(library.package);
+      } catch (error) {
+        list.splice(list.indexOf(library), 1);
+        missing.push(`${library.name} (${library.package} cannot be loaded: ${(error as Error).message.split('\n')[0]})`);
+      }
+    }
+  }
+  return missing;
+}
+
 export function libraryById(id: string): Library {
   const library = [...localLibraries, ...redisLibraries].find((candidate) => candidate.id === id);
   if (!library) throw new Error(`unknown library ${id}`);

@@ -7,6 +7,7 @@ import { isBusy, type Library } from './types.js';
 export const osLock: Library = {
   id: 'os-lock',
   name: 'os-lock',
+  package: 'os-lock',
   backend: 'local',
   mechanism: 'posix',
   waits: 'fcntl(F_SETLKW) blocking on a libuv threadpool thread (napi_async_work), no timeout or cancel',

@@ -11,6 +11,7 @@ function properLockfile(id: string, name: string, retries: RetryOptions, pollMs:
   return {
     id,
     name,
+    package: 'proper-lockfile',
     backend: 'local',
     pollMs,
     waits,

@@ -7,6 +7,7 @@ import type { Library } from './types.js';
 export const redisSemaphore: Library = {
   id: 'redis-semaphore',
   name: 'redis-semaphore Mutex',
+  package: 'redis-semaphore',
   backend: 'redis',
   pollMs: 10,
   waits: `polls SET NX every retryInterval 10 ms (default), acquireTimeout 10 s (default); lockTimeout ${REDIS_TTL_MS / 1000} s`,

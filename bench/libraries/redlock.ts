@@ -9,6 +9,7 @@ import type { Library } from './types.js';
 export const redlockV4: Library = {
   id: 'redlock-v4',
   name: 'redlock 4',
+  package: 'redlock',
   backend: 'redis',
   pollMs: 200,
   waits: `polls SET NX every retryDelay 200 ms ± retryJitter 100 ms (defaults), retryCount -1; TTL ${REDIS_TTL_MS / 1000} s`,
@@ -44,6 +45,7 @@ export const redlockV4: Library = {
 export const sesameRedlock: Library = {
   id: 'sesame-redlock',
   name: '@sesamecare-oss/redlock',
+  package: '@sesamecare-oss/redlock',
   backend: 'redis',
   pollMs: 200,
   waits: `polls SET NX every retryDelay 200 ms ± retryJitter 100 ms (defaults), retryCount -1; TTL ${REDIS_TTL_MS / 1000} s`,

@@ -25,6 +25,8 @@ export interface Library {
   /** Row label: the package and, where it matters, the class or setting. */
   name: string;
   backend: 'local' | 'redis';
+  /** The npm package the adapter loads (a peer that failed to install is left out). */
+  package?: string;
   /** How a blocked acquire waits, with the settings used: printed under the tables. */
   waits: string;
   /** The kernel primitive underneath, for "× the physical limit"; none for mkdir or Redis. */

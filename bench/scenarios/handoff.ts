@@ -83,7 +83,7 @@ export async function handoff({ quick, workspace, limits }: BenchContext): Promi
   const notes: string[] = [];
   if (!targets.every((target) => target.met)) {
     const natives = results.filter((r) => r.library.mechanism && !r.library.id.startsWith('locksmith'));
-    const best = natives.reduce((a, b) => (a.latency.p50 <= b.latency.p50 ? a : b));
+    const best = natives.reduce((a, b) => (a.latency.p50 <= b.latency.p50 ? a : b), results[0]!);
     notes.push(
       `**Why locksmith is not within 3× of the kernel:** a C waiter resumes as soon as the kernel wakes it (${formatUs(kernel.p50)} µs here; on this VM waker and wakee often share a vCPU). A Node waiter is woken twice: the kernel wakes the addon's waiter thread, which wakes the event loop through the thread-safe function (eventfd + epoll), and only then do the promise continuations run. ` +
         `Every native peer pays the same two wake-ups (best peer: ${best.library.name}, p50 ${formatUs(best.latency.p50)} µs; locksmith FlockStore ${formatUs(locksmith.p50)} µs). Only a wait on the JS thread itself (synchronous flock, 18–31 µs in native.md §6.4) is faster, and it blocks the event loop. ` +

@@ -40,7 +40,7 @@ export async function scale({ quick, workspace }: BenchContext): Promise<Section
         mib(held.rss as number),
         formatNumber((held.rss as number) / heldCount / 1024, 2),
         mib(held.heapUsed as number),
-        String(held.fds),
+        formatNumber(held.fds as number),
         String(held.threads),
         formatNumber(held.releaseMs as number),
       ]);
@@ -83,7 +83,7 @@ export async function scale({ quick, workspace }: BenchContext): Promise<Section
         native ? `${native.waiterThreads} / ${native.pendingWaits}` : '–',
         mib(waiting.rss as number),
         mib(waiting.heapUsed as number),
-        String(waiting.fds),
+        formatNumber(waiting.fds as number),
         drain,
       ]);
       if (native) {
