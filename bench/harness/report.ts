@@ -57,11 +57,14 @@ export function renderReport(header: ReportHeader, sections: Section[]): string 
 
 /** The section of a scenario that threw: the run goes on, the failure is on the page. */
 export function failedSection(title: string, error: unknown): Section {
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  let message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  for (let cause = (error as Error | undefined)?.cause; cause; cause = (cause as Error).cause) {
+    message += `\ncaused by: ${cause instanceof Error ? cause.message : String(cause)}`;
+  }
   return {
     title,
     method: `**This scenario failed**: \`${message.split('\n')[0]}\``,
     tables: [],
-    notes: message.split('\n').slice(1, 6).map((line) => `\`${line.trim()}\``),
+    notes: message.split('\n').slice(1).filter((line) => line.startsWith('caused by') || line.includes('/bench/')).slice(0, 8).map((line) => `\`${line.trim()}\``),
   };
 }

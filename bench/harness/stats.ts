@@ -21,32 +21,43 @@ export function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/**
- * Runs `op` for `rounds` rounds of about `roundMs` each (after a warm-up round) and
- * returns the median ops/s of the rounds. Synchronous ops are not awaited, so a
- * microtask per call does not blur sub-microsecond operations.
- */
-export async function opsPerSecond(op: () => Promise<unknown> | unknown, options: { rounds: number; roundMs: number }): Promise<number> {
-  const round = async (ms: number): Promise<number> => {
-    const started = process.hrtime.bigint();
-    const deadline = started + BigInt(Math.round(ms * 1e6));
-    let done = 0;
-    let now = started;
-    // Look at the clock every 32 calls only: reading it costs as much as a cheap op.
-    while (now < deadline) {
-      for (let i = 0; i < 32; i++) {
-        const result = op();
-        if (isThenable(result)) await result;
-      }
-      done += 32;
-      now = process.hrtime.bigint();
+type Op = () => Promise<unknown> | unknown;
+
+/** Calls `op` for about `ms` and returns its rate in calls per second. */
+async function timedRound(op: Op, ms: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  const deadline = started + BigInt(Math.round(ms * 1e6));
+  let done = 0;
+  let now = started;
+  // Look at the clock every 32 calls only: reading it costs as much as a cheap op.
+  // Synchronous ops are not awaited, so a microtask per call does not blur them.
+  while (now < deadline) {
+    for (let i = 0; i < 32; i++) {
+      const result = op();
+      if (isThenable(result)) await result;
     }
-    return done / (Number(now - started) / 1e9);
-  };
-  await round(Math.min(100, options.roundMs));
-  const rates: number[] = [];
-  for (let i = 0; i < options.rounds; i++) rates.push(await round(options.roundMs));
-  return median(rates);
+    done += 32;
+    now = process.hrtime.bigint();
+  }
+  return done / (Number(now - started) / 1e9);
+}
+
+/**
+ * The median ops/s of each op over `rounds` rounds of about `roundMs`, after a warm-up
+ * round each. Rounds are interleaved (A B C, A B C, …) so that a drift in the machine's
+ * speed during the measurement touches every op alike.
+ */
+export async function opsPerSecondEach(ops: Op[], options: { rounds: number; roundMs: number }): Promise<number[]> {
+  for (const op of ops) await timedRound(op, Math.min(100, options.roundMs));
+  const rates: number[][] = ops.map(() => []);
+  for (let round = 0; round < options.rounds; round++) {
+    for (const [i, op] of ops.entries()) rates[i]!.push(await timedRound(op, options.roundMs));
+  }
+  return rates.map(median);
+}
+
+export async function opsPerSecond(op: Op, options: { rounds: number; roundMs: number }): Promise<number> {
+  return (await opsPerSecondEach([op], options))[0]!;
 }
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {

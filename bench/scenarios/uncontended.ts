@@ -2,7 +2,7 @@
 import { loadNative } from '../../dist/native.js';
 import type { BenchContext } from '../harness/context.js';
 import type { Section, Target } from '../harness/report.js';
-import { formatNumber, formatRatio, isThenable, opsPerSecond } from '../harness/stats.js';
+import { formatNumber, formatRatio, isThenable, opsPerSecondEach } from '../harness/stats.js';
 import { localLibraries, type BenchLock } from '../libraries/index.js';
 
 interface Row {
@@ -13,49 +13,60 @@ interface Row {
   kernelPairNs?: number;
 }
 
-export async function uncontended({ quick, workspace, limits }: BenchContext): Promise<Section> {
-  const budget = { rounds: quick ? 3 : 7, roundMs: quick ? 100 : 500 };
-  const { pairNs } = await limits();
-  const rows: Row[] = [];
-  const measure = async (lock: BenchLock, acquire: () => unknown) =>
-    opsPerSecond(() => {
-      const acquired = acquire();
-      // Sync libraries stay sync: a microtask per call would blur sub-µs costs.
-      return isThenable(acquired) ? acquired.then(() => lock.release()) : lock.release();
-    }, budget);
+interface Case extends Omit<Row, 'opsPerSecond'> {
+  op: () => unknown;
+}
 
-  for (const library of localLibraries.filter((l) => l.id !== 'proper-lockfile-10ms')) {
-    const session = await library.connect(workspace.env);
-    const lock = await session.lock(workspace.resource(`uncontended-${library.id}`));
-    const kernelPairNs = library.mechanism ? pairNs[library.mechanism] : undefined;
-    try {
+/** acquire then release, staying synchronous for synchronous libraries. */
+function pair(lock: BenchLock, acquire: () => unknown): () => unknown {
+  return () => {
+    const acquired = acquire();
+    return isThenable(acquired) ? acquired.then(() => lock.release()) : lock.release();
+  };
+}
+
+export async function uncontended({ quick, workspace, limits }: BenchContext): Promise<Section> {
+  const budget = { rounds: quick ? 3 : 7, roundMs: quick ? 100 : 400 };
+  const { pairNs } = await limits();
+  const cases: Case[] = [];
+  let rows: Row[] = [];
+  const cleanups: Array<() => unknown> = [];
+  try {
+    for (const library of localLibraries.filter((l) => l.id !== 'proper-lockfile-10ms')) {
+      const session = await library.connect(workspace.env);
+      const lock = await session.lock(workspace.resource(`uncontended-${library.id}`));
+      cleanups.push(() => session.close(), () => lock.close()); // run in reverse
+      const kernelPairNs = library.mechanism ? pairNs[library.mechanism] : undefined;
       if (lock.tryAcquire) {
-        if (!(await lock.tryAcquire!())) throw new Error(`${library.name}: uncontended try failed`);
+        if (!(await lock.tryAcquire())) throw new Error(`${library.name}: uncontended try failed`);
         await lock.release();
-        rows.push({ library: library.name, call: `${library.calls.tryAcquire} + ${library.calls.release}`, opsPerSecond: await measure(lock, () => lock.tryAcquire!()), kernelPairNs });
+        cases.push({ library: library.name, call: `${library.calls.tryAcquire} + ${library.calls.release}`, kernelPairNs, op: pair(lock, () => lock.tryAcquire!()) });
       }
       // proper-lockfile's blocking call is the same mkdir when uncontended.
       if (library.id !== 'proper-lockfile') {
-        rows.push({ library: library.name, call: `${library.calls.acquire} + ${library.calls.release}`, opsPerSecond: await measure(lock, () => lock.acquire()), kernelPairNs });
+        cases.push({ library: library.name, call: `${library.calls.acquire} + ${library.calls.release}`, kernelPairNs, op: pair(lock, () => lock.acquire()) });
       }
-    } finally {
-      await lock.close();
-      await session.close();
     }
+    // The addon's own try+unlock pair, under the Lock API: what the API layer costs.
+    const handle = loadNative().openFlock(`${workspace.dir}/raw-addon.lock`, 0o600);
+    cleanups.push(() => handle.close());
+    cases.splice(1, 0, {
+      library: 'locksmith addon, no Lock API',
+      call: 'handle.tryLock(false) + handle.unlock()',
+      kernelPairNs: pairNs.flock,
+      op: () => {
+        handle.tryLock(false);
+        handle.unlock();
+      },
+    });
+    const rates = await opsPerSecondEach(
+      cases.map((c) => c.op),
+      budget,
+    );
+    rows = cases.map(({ op: _op, ...row }, i) => ({ ...row, opsPerSecond: rates[i]! }));
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup();
   }
-
-  // The addon's own try+unlock pair, under the Lock API: what the API layer costs.
-  const handle = loadNative().openFlock(`${workspace.dir}/raw-addon.lock`, 0o600);
-  rows.splice(1, 0, {
-    library: 'locksmith addon, no Lock API',
-    call: 'handle.tryLock(false) + handle.unlock()',
-    opsPerSecond: await opsPerSecond(() => {
-      handle.tryLock(false);
-      handle.unlock();
-    }, budget),
-    kernelPairNs: pairNs.flock,
-  });
-  handle.close();
 
   const locksmith = rows.find((row) => row.library === 'locksmith FlockStore')!;
   const properLockfile = rows.find((row) => row.library === 'proper-lockfile')!;
@@ -85,7 +96,7 @@ export async function uncontended({ quick, workspace, limits }: BenchContext): P
 
   return {
     title: 'Uncontended acquire + release',
-    method: `One process, one resource, nobody else: acquire then release in a loop (each library's own calls, awaited when async); median of ${budget.rounds} rounds of ${budget.roundMs} ms. "× kernel" divides the time per pair by the C pair on the same primitive; the last column is locksmith FlockStore's \`acquire()\` ops/s divided by the row's.`,
+    method: `One process, one resource, nobody else: acquire then release in a loop (each library's own calls, awaited when async); median of ${budget.rounds} rounds of ${budget.roundMs} ms per row, the rows' rounds interleaved. "× kernel" divides the time per pair by the C pair on the same primitive; the last column is locksmith FlockStore's \`acquire()\` ops/s divided by the row's.`,
     tables: [
       {
         columns: ['library', 'calls', 'ops/s', 'µs per pair', '× kernel pair', 'locksmith flock ÷ this'],
