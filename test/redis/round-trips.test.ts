@@ -9,11 +9,13 @@ const client = await ready(server.client());
 const admin = await ready(server.client());
 
 /** The real client, counting the scripts it runs. */
-function counting(real: typeof client): { client: RedisClient; calls: () => number } {
+function counting(real: typeof client): { client: RedisClient; calls: () => number; subscribers: () => number } {
   let calls = 0;
+  let subscribers = 0;
   const wrapped = new Proxy(real, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
+      if (property === 'duplicate') subscribers++;
       if (property === 'evalsha' || property === 'eval') {
         return (...args: unknown[]) => {
           calls++;
@@ -23,7 +25,7 @@ function counting(real: typeof client): { client: RedisClient; calls: () => numb
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  return { client: wrapped as unknown as RedisClient, calls: () => calls };
+  return { client: wrapped as unknown as RedisClient, calls: () => calls, subscribers: () => subscribers };
 }
 
 describe('RedisStore round trips through Lock', () => {
@@ -48,5 +50,19 @@ describe('RedisStore round trips through Lock', () => {
     await lock.release();
     expect(calls() - beforeRelease).toBe(1);
     expect(await admin.exists('one-trip')).toBe(0);
+  });
+
+  it('takes a free lock with acquire(true) in one call, without opening a subscriber connection', async () => {
+    const { client: counted, calls, subscribers } = counting(client);
+    const factory = new LockFactory(new RedisStore(counted));
+    const warm = factory.createLock('warm-up-blocking');
+    await warm.acquire();
+    await warm.release();
+    const lock = factory.createLock('blocking-free');
+    const before = calls();
+    expect(await lock.acquire(true)).toBe(true);
+    expect(calls() - before).toBe(1);
+    expect(subscribers()).toBe(0);
+    await lock.release();
   });
 });

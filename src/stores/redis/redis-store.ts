@@ -152,8 +152,18 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     return { granted: true };
   }
 
-  #wait(key: Key, shared: boolean, options: WaitOptions): Promise<void> {
+  async #wait(key: Key, shared: boolean, options: WaitOptions): Promise<void> {
     if (options.timeout !== undefined) validateTimeout(options.timeout, 'options.timeout');
+    options.signal?.throwIfAborted();
+    const id = `${shared ? 'read' : 'write'}:${key.resource}`;
+    // A free lock is taken at once, before subscribing (one round trip, as a non-blocking
+    // save); the queue then subscribes first and tries again, so no release is missed.
+    if (this.#waits.waiting(id) === 0) {
+      if ((await this.#trySave(key, shared)).granted) return;
+      if (options.timeout === 0) {
+        throw new LockConflictedError(`Timed out after 0 ms waiting for the "${key.resource}" lock.`);
+      }
+    }
     const source = {
       attempt: () => {
         // Each try stands for a fresh acquisition: the time spent waiting is not held time.
@@ -162,8 +172,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
       },
       abandon: () => this.delete(key),
     };
-    const mode = shared ? 'read' : 'write';
-    return this.#waits.wait(`${mode}:${key.resource}`, releaseChannel(key.resource), source, options, `the "${key.resource}" lock`);
+    return this.#waits.wait(id, releaseChannel(key.resource), source, options, `the "${key.resource}" lock`);
   }
 
   async #eval(script: RedisScript, action: string, key: Key, args: Array<string | number>, extraKey?: string): Promise<unknown> {

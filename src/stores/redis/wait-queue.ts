@@ -68,6 +68,11 @@ export class RedisWaitQueues {
     this.#pollInterval = pollInterval;
   }
 
+  /** Waiters of this process queued under `id`: a new waiter must not jump ahead of them. */
+  waiting(id: string): number {
+    return this.#queues.get(id)?.size ?? 0;
+  }
+
   /** Resolves once `source` got the lock; rejects as WaitOptions says, holding nothing. */
   wait(id: string, channel: string, source: WaitSource, options: WaitOptions, describe: string): Promise<void> {
     const { signal, timeout } = options;
