@@ -15,10 +15,10 @@ function counting(real: typeof client): { client: RedisClient; calls: () => numb
   const wrapped = new Proxy(real, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
-      if (property === 'duplicate') subscribers++;
-      if (property === 'evalsha' || property === 'eval') {
+      if (property === 'evalsha' || property === 'eval' || property === 'duplicate') {
         return (...args: unknown[]) => {
-          calls++;
+          if (property === 'duplicate') subscribers++;
+          else calls++;
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       }
