@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick] [-- --only=<scenario>,…]`: runs the scenarios side by side
 // and writes bench/RESULTS.md (a full run only; quick and partial runs print).
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createContext, type Scenario } from './harness/context.js';
 import { describeFilesystem, describeMachine, describePeers } from './harness/machine.js';
@@ -50,6 +51,7 @@ const unavailable = await dropUnavailable();
 const context = createContext(workspace, quick);
 const filesystem = describeFilesystem(workspace.dir);
 const started = performance.now();
+const loadBefore = loadavg()[0]!;
 const sections: Section[] = [];
 let failures = 0;
 try {
@@ -82,6 +84,8 @@ const report = renderReport(
       ['Date', new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC'],
       ['Command', `\`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\``],
       ['Duration', `${formatNumber((performance.now() - started) / 1e3)} s`],
+      // Other work on a 2-vCPU machine moves every figure: say how busy it was.
+      ['Load average (1 min) before / after', `${formatNumber(loadBefore, 2)} / ${formatNumber(loadavg()[0]!, 2)} (the bench itself keeps about 1 busy)`],
     ],
   },
   sections,
