@@ -86,6 +86,7 @@ const report = renderReport(
       ['Duration', `${formatNumber((performance.now() - started) / 1e3)} s`],
       // Other work on a 2-vCPU machine moves every figure: say how busy it was.
       ['Load average (1 min) before / after', `${formatNumber(loadBefore, 2)} / ${formatNumber(loadavg()[0]!, 2)} (the bench itself keeps about 1 busy)`],
+      ['Reading', 'one run on a shared 2-vCPU VM, where absolute figures move by up to a third from one run to the next (other work, vCPU wake-ups): compare rows within a table, measured side by side, rather than figures across runs'],
     ],
   },
   sections,

@@ -79,7 +79,7 @@ export async function scale({ quick, workspace }: BenchContext): Promise<Section
       }
       waiterRows.push([
         library.name,
-        String(waiting.threads),
+        formatNumber(waiting.threads as number),
         native ? `${native.waiterThreads} / ${native.pendingWaits}` : '–',
         mib(waiting.rss as number),
         mib(waiting.heapUsed as number),
