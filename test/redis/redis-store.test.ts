@@ -10,7 +10,7 @@ import {
   type RedisClient,
 } from '../../src/index.js';
 import { runConformance } from '../conformance/index.js';
-import { RedisServer, ready } from '../helpers/redis-server.js';
+import { RedisServer, eventually, ready } from '../helpers/redis-server.js';
 
 const server = await RedisServer.start();
 const client = await ready(server.client());
@@ -229,8 +229,8 @@ describe('RedisStore waits', () => {
         await store.delete(key);
       }),
     );
-    await new Promise((r) => setTimeout(r, 50));
-    expect(await count()).toBe(2);
+    // The waiters try once, then one subscriber connection opens for all of them.
+    await eventually(async () => expect(await count()).toBe(2));
     for (const h of holders) await store.delete(h);
     await Promise.all(waits);
     expect(await count()).toBe(2);
