@@ -153,12 +153,8 @@ export async function redis(context: BenchContext): Promise<Section> {
     ],
     notes: [
       ...fairnessTable.notes,
-      ...(targets.slice(0, 4).every((target) => target.met)
-        ? []
-        : [
-            "**Reading the uncontended Redis rows:** on loopback a pair costs its round trips (each about two cross-process wake-ups on this VM) plus the server's work. " +
-              'Every library here makes two round trips per uncontended pair (two script calls; SET plus one script for redis-semaphore); the other commands of the last column run inside those scripts. RedisStore\'s scripts run more of them: Symfony's data layout (a sorted set of owners, so that shared locks fit the same key), TIME for the server clock, a fencing-token INCR on acquire and a PUBLISH on release. What would close the gap: leaner scripts for the exclusive case (a plain key while no reader holds it).",
-          ]),
+      "**Reading the uncontended Redis rows:** on loopback a pair costs its round trips (each about two cross-process wake-ups on this VM) plus the server's work. " +
+        "Every library here makes two round trips per uncontended pair (two script calls; SET plus one script for redis-semaphore); the other commands of the last column run inside those scripts. RedisStore's scripts run more of them: Symfony's data layout (a sorted set of owners, so that shared locks fit the same key), TIME for the server clock, a fencing-token INCR on acquire and a PUBLISH on release. What would close the gap: leaner scripts for the exclusive case (a plain key while no reader holds it).",
     ],
     targets,
   };
