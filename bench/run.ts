@@ -12,6 +12,7 @@ import { dropUnavailable } from './libraries/index.js';
 import { contention } from './scenarios/contention.js';
 import { cpu } from './scenarios/cpu.js';
 import { handoff } from './scenarios/handoff.js';
+import { instrumentation } from './scenarios/instrumentation.js';
 import { physicalLimit } from './scenarios/physical-limit.js';
 import { redis } from './scenarios/redis.js';
 import { scale } from './scenarios/scale.js';
@@ -21,6 +22,7 @@ import { uncontended } from './scenarios/uncontended.js';
 const scenarios: Record<string, Scenario> = {
   'physical-limit': physicalLimit,
   uncontended,
+  instrumentation,
   handoff,
   contention,
   threadpool,
