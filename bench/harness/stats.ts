@@ -24,7 +24,7 @@ export function median(values: number[]): number {
 type Op = () => Promise<unknown> | unknown;
 
 /** Calls `op` for about `ms` and returns its rate in calls per second. */
-async function timedRound(op: Op, ms: number): Promise<number> {
+export async function timedRound(op: Op, ms: number): Promise<number> {
   const started = process.hrtime.bigint();
   const deadline = started + BigInt(Math.round(ms * 1e6));
   let done = 0;

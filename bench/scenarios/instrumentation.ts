@@ -1,11 +1,11 @@
 // The cost of instrumentation: acquire+release with no subscriber on the diagnostics
 // channels, with a subscriber on every channel, and with a LockManager collecting
-// metrics, in one run and one process.
+// metrics; rounds interleaved, so that a drifting machine touches every row alike.
 import diagnostics from 'node:diagnostics_channel';
 import { FlockStore, LockFactory, LockManager, channelNames, type Lock } from '../../dist/index.js';
 import type { BenchContext } from '../harness/context.js';
 import type { Section } from '../harness/report.js';
-import { formatNumber, formatRatio, opsPerSecond } from '../harness/stats.js';
+import { formatNumber, formatRatio, median, timedRound } from '../harness/stats.js';
 
 const CHANNELS = [
   ...['start', 'end', 'asyncStart', 'asyncEnd', 'error'].map((event) => `tracing:locksmith:lock:acquire:${event}`),
@@ -17,50 +17,68 @@ const pairOf = (lock: Lock) => async () => {
   await lock.release();
 };
 
+interface Condition {
+  name: string;
+  /** Sets the condition up for one round; returns the op and the teardown. */
+  enter(): Promise<{ op: () => Promise<void>; leave(): Promise<void> }>;
+}
+
 export async function instrumentation({ quick, workspace }: BenchContext): Promise<Section> {
-  const budget = { rounds: quick ? 3 : 7, roundMs: quick ? 100 : 400 };
+  const budget = { rounds: quick ? 3 : 9, roundMs: quick ? 100 : 300 };
   const plain = new LockFactory(new FlockStore(workspace.dir)).createLock(workspace.resource('instrumentation'));
-  const bare = await opsPerSecond(pairOf(plain), budget);
-
   let events = 0;
+  let counted = 0;
   const count = () => void events++;
-  CHANNELS.forEach((name) => diagnostics.subscribe(name, count));
-  let subscribed: number;
-  try {
-    subscribed = await opsPerSecond(pairOf(plain), budget);
-  } finally {
-    CHANNELS.forEach((name) => diagnostics.unsubscribe(name, count));
-  }
-
-  const manager = new LockManager({ default: 'file', stores: { file: { driver: 'file', path: workspace.dir } }, prefix: '' });
-  let collecting: number;
-  let counted: number;
-  try {
-    collecting = await opsPerSecond(pairOf(manager.createLock(workspace.resource('instrumentation-metrics'))), budget);
-    counted = manager.metrics().acquired;
-  } finally {
-    await manager.close();
-  }
-  const afterwards = await opsPerSecond(pairOf(plain), budget);
-
-  const rows: Array<[string, number]> = [
-    ['no subscriber (the default)', bare],
-    ['a counting subscriber on every channel', subscribed],
-    ['LockManager collecting metrics (subscribed to every channel)', collecting],
-    ['no subscriber again, after unsubscribing', afterwards],
+  const conditions: Condition[] = [
+    { name: 'no subscriber (the default)', enter: async () => ({ op: pairOf(plain), leave: async () => {} }) },
+    {
+      name: 'a counting subscriber on every channel',
+      enter: async () => {
+        CHANNELS.forEach((name) => diagnostics.subscribe(name, count));
+        return { op: pairOf(plain), leave: async () => CHANNELS.forEach((name) => diagnostics.unsubscribe(name, count)) };
+      },
+    },
+    {
+      name: 'LockManager collecting metrics (subscribed to every channel)',
+      enter: async () => {
+        const manager = new LockManager({ default: 'file', stores: { file: { driver: 'file', path: workspace.dir } }, prefix: '' });
+        const lock = manager.createLock(workspace.resource('instrumentation-metrics'));
+        return {
+          op: pairOf(lock),
+          leave: async () => {
+            counted += manager.metrics().acquired;
+            await manager.close();
+          },
+        };
+      },
+    },
   ];
+  const rates: number[][] = conditions.map(() => []);
+  for (let round = -1; round < budget.rounds; round++) {
+    for (const [i, condition] of conditions.entries()) {
+      const { op, leave } = await condition.enter();
+      try {
+        const rate = await timedRound(op, round < 0 ? 100 : budget.roundMs); // round -1 warms up
+        if (round >= 0) rates[i]!.push(rate);
+      } finally {
+        await leave();
+      }
+    }
+  }
+  const medians = rates.map(median);
+  const bare = medians[0]!;
   return {
     title: 'Instrumentation overhead',
-    method: `FlockStore, one process, nobody else: \`await lock.acquire(); await lock.release()\` in a loop; median of ${budget.rounds} rounds of ${budget.roundMs} ms per row, rows one after another in this order.`,
+    method: `FlockStore, one process, nobody else: \`await lock.acquire(); await lock.release()\` in a loop; median of ${budget.rounds} rounds of ${budget.roundMs} ms per row, the rows' rounds interleaved.`,
     tables: [
       {
         columns: ['diagnostics', 'ops/s', 'µs per pair', 'time ÷ no subscriber'],
-        rows: rows.map(([name, rate]) => [name, formatNumber(rate), formatNumber(1e6 / rate, 2), formatRatio(bare / rate)]),
+        rows: conditions.map((c, i) => [c.name, formatNumber(medians[i]!), formatNumber(1e6 / medians[i]!, 2), formatRatio(bare / medians[i]!)]),
       },
     ],
     notes: [
       `Events seen by the counting subscriber: ${formatNumber(events)}; acquisitions counted by the LockManager's metrics: ${formatNumber(counted)}.`,
-      'Without subscribers `Lock` checks `hasSubscribers` once per event and builds no message; the last row shows the cost goes away again after unsubscribing.',
+      'Without subscribers `Lock` checks `hasSubscribers` once per event and builds no message. With one, every acquire is traced (TracingChannel.tracePromise: five events and a context object) and every release publishes one message.',
     ],
   };
 }
