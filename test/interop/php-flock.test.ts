@@ -1,10 +1,11 @@
 // A PHP process using Symfony's FlockStore and a locksmith process on the same
 // directory exclude each other, both ways: same lock file names, same flock(2) locks.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FlockStore, LockFactory } from '../../src/index.js';
+import { phpFixture } from '../helpers/php.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const script = fileURLToPath(new URL('./fixtures/symfony-flock.php', import.meta.url));
@@ -29,37 +30,9 @@ if (!available && process.env.CI) {
 const dir = tempDir();
 const resources = ['interop-simple', 'app:cache/rebuild ünïcode ✓', '../escape/attempt', 'x'.repeat(300)];
 
-function php(resource: string, mode: string) {
-  return ['php', [script, dir, Buffer.from(resource).toString('base64'), mode]] as const;
-}
-
-function tryPhp(resource: string, mode: 'try-write' | 'try-read'): string {
-  const [cmd, args] = php(resource, mode);
-  return execFileSync(cmd, [...args], { encoding: 'utf8' }).trim();
-}
-
-/** Starts a PHP holder; resolves once it holds the lock; `release()` ends it. */
-async function holdInPhp(resource: string, mode: 'hold-write' | 'hold-read') {
-  const [cmd, args] = php(resource, mode);
-  const child = spawn(cmd, [...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`php exited early with ${code}: ${output}`)));
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('held')) resolve();
-    });
-  });
-  child.removeAllListeners('exit');
-  return {
-    release: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.stdin.end('\n');
-      }),
-  };
-}
+const fixture = phpFixture((resource, mode) => [script, dir, resource, mode]);
+const tryPhp = fixture.tryOnce;
+const holdInPhp = fixture.hold;
 
 describe.skipIf(!available)('interop with PHP Symfony FlockStore (same directory)', () => {
   const factory = new LockFactory(new FlockStore(dir));

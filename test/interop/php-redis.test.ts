@@ -1,10 +1,11 @@
 // A PHP process using Symfony's RedisStore and a locksmith process on the same Redis
 // exclude each other, both ways: same keys, same sorted sets, same scripts' rules.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LockFactory, RedisStore } from '../../src/index.js';
+import { phpFixture } from '../helpers/php.js';
 import { RedisServer, ready } from '../helpers/redis-server.js';
 
 const script = fileURLToPath(new URL('./fixtures/symfony-redis.php', import.meta.url));
@@ -30,36 +31,9 @@ const server = available ? await RedisServer.start() : null;
 const client = server ? await ready(server.client()) : null;
 const resources = ['interop-redis', 'app:cache/rebuild ünïcode ✓', '{tagged}:resource'];
 
-function php(resource: string, mode: string) {
-  return ['php', [script, String(server!.port), Buffer.from(resource).toString('base64'), mode]] as const;
-}
-
-function tryPhp(resource: string, mode: 'try-write' | 'try-read'): string {
-  const [cmd, args] = php(resource, mode);
-  return execFileSync(cmd, [...args], { encoding: 'utf8' }).trim();
-}
-
-async function holdInPhp(resource: string, mode: 'hold-write' | 'hold-read') {
-  const [cmd, args] = php(resource, mode);
-  const child = spawn(cmd, [...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`php exited early with ${code}: ${output}`)));
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('held')) resolve();
-    });
-  });
-  child.removeAllListeners('exit');
-  return {
-    release: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.stdin.end('\n');
-      }),
-  };
-}
+const fixture = phpFixture((resource, mode) => [script, String(server?.port), resource, mode]);
+const tryPhp = fixture.tryOnce;
+const holdInPhp = fixture.hold;
 
 describe.skipIf(!available)('interop with PHP Symfony RedisStore (same Redis)', () => {
   const factory = () => new LockFactory(new RedisStore(client!, { pollInterval: 100 }));
