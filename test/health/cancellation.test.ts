@@ -91,6 +91,10 @@ describe.each(targets)('%s under random cancellation', (name, make) => {
     // Released handles are kept for reuse for about a second, then closed.
     await sleep(2_100);
     expect(openFds()).toBeLessThanOrEqual(baselineFds);
-    expect(native.stats().waiterThreads).toBeLessThanOrEqual(lanes * 2 + 2);
+    // No waiter thread is left busy (blocked on a wait nobody wants); idle ones are
+    // kept for reuse and reaped after 30 s (test/native/lifecycle.test.ts checks that).
+    const { waiterThreads, idleWaiterThreads } = native.stats();
+    expect(idleWaiterThreads).toBe(waiterThreads);
+    expect(waiterThreads).toBeLessThanOrEqual(32);
   }, 60_000);
 });
