@@ -1,7 +1,7 @@
 {
   "targets": [
     {
-      "target_name": "locksmith",
+      "target_name": "lockwright",
       "sources": [
         "native/addon.cc",
         "native/args.cc",

@@ -7,7 +7,7 @@
 #include "wake_signal.h"
 #include "waiter.h"
 
-namespace locksmith {
+namespace lockwright {
 
 // One instance per env (main thread, each worker): context-aware by construction.
 class Addon : public Napi::Addon<Addon> {
@@ -61,7 +61,7 @@ class Addon : public Napi::Addon<Addon> {
   Instance instance_;
 };
 
-}  // namespace locksmith
+}  // namespace lockwright
 
-using LocksmithAddon = locksmith::Addon;
-NODE_API_ADDON(LocksmithAddon)
+using LockwrightAddon = lockwright::Addon;
+NODE_API_ADDON(LockwrightAddon)

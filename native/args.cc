@@ -4,7 +4,7 @@
 
 #include "errors.h"
 
-namespace locksmith {
+namespace lockwright {
 
 bool ArgString(const Napi::CallbackInfo& info, size_t i, const char* name, std::string* out) {
   if (info.Length() > i && info[i].IsString()) {
@@ -68,4 +68,4 @@ bool ArgFunction(const Napi::CallbackInfo& info, size_t i, const char* name,
   return false;
 }
 
-}  // namespace locksmith
+}  // namespace lockwright

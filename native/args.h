@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace locksmith {
+namespace lockwright {
 
 // Argument checks shared by the handle factories and methods. Each one throws a
 // TypeError naming the argument and returns false when the value does not fit.
@@ -18,4 +18,4 @@ bool ArgTimeout(const Napi::CallbackInfo& info, size_t i, double* out);
 bool ArgFunction(const Napi::CallbackInfo& info, size_t i, const char* name,
                  Napi::Function* out);
 
-}  // namespace locksmith
+}  // namespace lockwright

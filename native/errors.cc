@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace locksmith {
+namespace lockwright {
 namespace {
 
 struct ErrnoEntry {
@@ -112,4 +112,4 @@ void ThrowTypeError(Napi::Env env, const std::string& message) {
   Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
 }
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -6,7 +6,7 @@
 
 #include "sys_error.h"
 
-namespace locksmith {
+namespace lockwright {
 
 // "EACCES" for EACCES; "UNKNOWN" for an errno outside the table.
 const char* ErrnoName(int err);
@@ -24,4 +24,4 @@ void ThrowSysError(Napi::Env env, int err, const char* syscall,
                    const std::string* path = nullptr);
 void ThrowTypeError(Napi::Env env, const std::string& message);
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -10,7 +10,7 @@
 #include "errors.h"
 #include "flock_ops.h"
 
-namespace locksmith {
+namespace lockwright {
 namespace {
 
 bool Absolute(const std::string& path, std::string* out, SysError* err) {
@@ -223,4 +223,4 @@ Napi::Value FlockHandle::Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -6,7 +6,7 @@
 
 #include "instance.h"
 
-namespace locksmith {
+namespace lockwright {
 
 // One open file description of a lock file (flock locks belong to the description, so
 // two handles exclude each other even in one process).
@@ -44,4 +44,4 @@ class FlockHandle : public Napi::ObjectWrap<FlockHandle>, public HandleBase {
   bool waiting_ = false;
 };
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -7,7 +7,7 @@
 
 #include <cerrno>
 
-namespace locksmith {
+namespace lockwright {
 namespace {
 
 // Replacing the file faster than we can lock it for this long is an attack or a bug.
@@ -135,4 +135,4 @@ Outcome FlockWait::Block() {
   }
 }
 
-}  // namespace locksmith
+}  // namespace lockwright

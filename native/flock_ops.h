@@ -7,7 +7,7 @@
 #include "sys_error.h"
 #include "waiter.h"
 
-namespace locksmith {
+namespace lockwright {
 
 // open(O_RDWR|O_CREAT|O_NOFOLLOW|O_CLOEXEC, mode); the result must be a regular file.
 int OpenLockFile(const std::string& path, int mode, SysError* err);
@@ -44,4 +44,4 @@ class FlockWait : public Wait {
   std::atomic<int> fd_{-1};
 };
 
-}  // namespace locksmith
+}  // namespace lockwright

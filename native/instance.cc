@@ -4,7 +4,7 @@
 #include "flock_ops.h"
 #include "sem_ops.h"
 
-namespace locksmith {
+namespace lockwright {
 namespace {
 
 int g_construct_token;
@@ -53,7 +53,7 @@ void CallJs(Napi::Env env, Napi::Function, Instance* instance, std::shared_ptr<W
 Instance::Instance(Napi::Env env) : env_(env), hub_(std::make_shared<Hub>()) {
   auto* keep = new std::shared_ptr<Hub>(hub_);
   hub_->tsfn = Tsfn::New(
-      env, "locksmith:wait", 0, 1, this,
+      env, "lockwright:wait", 0, 1, this,
       [](Napi::Env, std::shared_ptr<Hub>* hub, Instance*) {
         {
           std::lock_guard<std::mutex> lock((*hub)->mu);
@@ -185,4 +185,4 @@ Napi::Value NativeWait::Cancel(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), cancelled_);
 }
 
-}  // namespace locksmith
+}  // namespace lockwright

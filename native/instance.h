@@ -11,7 +11,7 @@
 
 #include "waiter.h"
 
-namespace locksmith {
+namespace lockwright {
 
 class Instance;
 void CallJs(Napi::Env env, Napi::Function unused, Instance* instance,
@@ -119,4 +119,4 @@ class NativeWait : public Napi::ObjectWrap<NativeWait> {
   Napi::Value Cancel(const Napi::CallbackInfo& info);
 };
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #endif
 
-namespace locksmith {
+namespace lockwright {
 namespace {
 
 std::string KeyHex(int key) {
@@ -266,4 +266,4 @@ SemWait::SemWait(uint64_t id, double timeout_ms, std::shared_ptr<Sink> sink, int
 
 SemWait::~SemWait() { ReleaseGrant(); }
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -7,7 +7,7 @@
 #include "sys_error.h"
 #include "waiter.h"
 
-namespace locksmith {
+namespace lockwright {
 
 // System V semaphores are used on Linux only (macOS: 10 undo entries per process, no
 // semtimedop); elsewhere every entry point fails with ENOTSUP.
@@ -41,4 +41,4 @@ class SemWait : public Wait {
   std::atomic<bool> held_{false};
 };
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -6,7 +6,7 @@
 #include "errors.h"
 #include "sem_ops.h"
 
-namespace locksmith {
+namespace lockwright {
 
 Napi::Function SemaphoreHandle::Define(Napi::Env env) {
   return DefineClass(env, "SemaphoreHandle",
@@ -191,4 +191,4 @@ Napi::Value SemaphoreHandle::Close(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -4,7 +4,7 @@
 
 #include "instance.h"
 
-namespace locksmith {
+namespace lockwright {
 
 // A System V semaphore set used as a mutex. Kernel holds are per process; the handle
 // tracks whether *it* holds one, so a worker's teardown releases exactly its own.
@@ -38,4 +38,4 @@ class SemaphoreHandle : public Napi::ObjectWrap<SemaphoreHandle>, public HandleB
   bool waiting_ = false;
 };
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace locksmith {
+namespace lockwright {
 
 enum class TryResult { kGranted, kBusy, kError };
 
@@ -26,4 +26,4 @@ struct SysError {
   }
 };
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -22,7 +22,7 @@
 #define PTHREAD_STACK_MIN 16384
 #endif
 
-namespace locksmith {
+namespace lockwright {
 
 struct Slot {
   std::mutex mu;
@@ -63,7 +63,7 @@ constexpr int64_t kMaxBackoffMs = 64;
 
 int64_t IdleTimeoutMs() {
   static const int64_t value = [] {
-    const char* env = std::getenv("LOCKSMITH_WAITER_IDLE_MS");
+    const char* env = std::getenv("LOCKWRIGHT_WAITER_IDLE_MS");
     if (env != nullptr) {
       char* end = nullptr;
       long long n = std::strtoll(env, &end, 10);
@@ -390,4 +390,4 @@ PoolStats GetPoolStats() {
                    pool.idle_seen.load(std::memory_order_relaxed)};
 }
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -6,7 +6,7 @@
 
 #include "sys_error.h"
 
-namespace locksmith {
+namespace lockwright {
 
 // native.md §2.5: every terminal state is reached by one CAS from kPending.
 enum WaitState : int { kPending = 0, kGranted, kFailed, kTimedOut, kCancelled };
@@ -80,4 +80,4 @@ PoolStats GetPoolStats();
 
 int64_t MonotonicNs();
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <mutex>
 
-namespace locksmith {
+namespace lockwright {
 namespace {
 
 int g_signal = 0;
@@ -39,7 +39,7 @@ bool Install(int sig, bool allow_ignored) {
 }
 
 int Choose() {
-  const char* env = std::getenv("LOCKSMITH_WAKE_SIGNAL");
+  const char* env = std::getenv("LOCKWRIGHT_WAKE_SIGNAL");
   if (env != nullptr && *env != '\0') {
     char* end = nullptr;
     long n = std::strtol(env, &end, 10);
@@ -76,4 +76,4 @@ bool WakeSignalIntact() {
   return IsOurs(cur);
 }
 
-}  // namespace locksmith
+}  // namespace lockwright

@@ -1,6 +1,6 @@
 #pragma once
 
-namespace locksmith {
+namespace lockwright {
 
 // The thread-directed signal that interrupts a waiter blocked in flock/semop. Chosen
 // and installed once per process (never uninstalled: a late signal to a thread must
@@ -11,4 +11,4 @@ int WakeSignal();
 // case sending the signal could kill the process (or, with SA_RESTART, not interrupt).
 bool WakeSignalIntact();
 
-}  // namespace locksmith
+}  // namespace lockwright

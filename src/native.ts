@@ -121,8 +121,8 @@ export function loadNative(): NativeBinding {
     return cached;
   } catch (cause) {
     loadError = new Error(
-      `locksmith's native addon could not be loaded (${(cause as Error).message}). ` +
-        'Local stores (FlockStore, SemaphoreStore) need it: run `npm rebuild locksmith` ' +
+      `lockwright's native addon could not be loaded (${(cause as Error).message}). ` +
+        'Local stores (FlockStore, SemaphoreStore) need it: run `npm rebuild lockwright` ' +
         '(needs python3, make and a C++17 compiler), or allow its install script.',
       { cause },
     );

@@ -24,7 +24,7 @@ const delta = (before: ReturnType<typeof footprint>) => {
   const after = footprint();
   return { rss: after.rss - before.rss, heapUsed: after.heapUsed - before.heapUsed, threads: after.threads - before.threads, fds: after.fds - before.fds };
 };
-const nativeStats = () => (library.id.startsWith('locksmith') ? loadNative().stats() : undefined);
+const nativeStats = () => (library.id.startsWith('lockwright') ? loadNative().stats() : undefined);
 
 if (mode === 'held') {
   onMessage(async (message) => {

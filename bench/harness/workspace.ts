@@ -18,8 +18,8 @@ export interface LockEnv {
 }
 
 export class Workspace {
-  readonly dir = mkdtempSync(join(tmpdir(), 'locksmith-bench-'));
-  readonly namespace = `locksmith-bench-${process.pid}`;
+  readonly dir = mkdtempSync(join(tmpdir(), 'lockwright-bench-'));
+  readonly namespace = `lockwright-bench-${process.pid}`;
   redisPort: number | undefined;
   readonly #semaphores = new Set<string>();
   readonly #cleanups: Array<() => void> = [];

@@ -1,7 +1,7 @@
-// Every library measured, in table order: locksmith first, then its peers.
+// Every library measured, in table order: lockwright first, then its peers.
 import { fsExt } from './fs-ext.js';
 import { fsNativeExtensions } from './fs-native-extensions.js';
-import { locksmithFlock, locksmithRedis, locksmithSemaphore } from './locksmith.js';
+import { lockwrightFlock, lockwrightRedis, lockwrightSemaphore } from './lockwright.js';
 import { osLock } from './os-lock.js';
 import { properLockfileDefault, properLockfileTight } from './proper-lockfile.js';
 import { redisSemaphore } from './redis-semaphore.js';
@@ -11,8 +11,8 @@ import type { Library } from './types.js';
 export type { BenchLock, Library, Session } from './types.js';
 
 export const localLibraries: Library[] = [
-  locksmithFlock,
-  locksmithSemaphore,
+  lockwrightFlock,
+  lockwrightSemaphore,
   fsNativeExtensions,
   fsExt,
   osLock,
@@ -20,7 +20,7 @@ export const localLibraries: Library[] = [
   properLockfileTight,
 ];
 
-export const redisLibraries: Library[] = [locksmithRedis, redisSemaphore, redlockV4, sesameRedlock];
+export const redisLibraries: Library[] = [lockwrightRedis, redisSemaphore, redlockV4, sesameRedlock];
 
 /**
  * Leaves out the peers whose package cannot be loaded here (a native build that failed

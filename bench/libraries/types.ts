@@ -1,5 +1,5 @@
 // One interface over every library measured, so that each scenario (and each child
-// process) drives locksmith and its peers the same way.
+// process) drives lockwright and its peers the same way.
 import type { Mechanism } from '../harness/physical.js';
 import type { LockEnv } from '../harness/workspace.js';
 

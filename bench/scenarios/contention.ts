@@ -89,7 +89,7 @@ export async function contention({ quick, workspace }: BenchContext): Promise<Se
   return {
     title: `Contention and fairness (${HAMMER_PROCESSES} processes, one resource)`,
     method: `${HAMMER_PROCESSES} processes loop acquire → read, increment and write a shared counter file → release, for ${seconds} s. Throughput is the sum of acquisitions per second; min/max are acquisitions per process; the check compares the counter file with the sum of the processes' counts.`,
-    tables: [{ columns: ['library', 'acquisitions/s', 'this ÷ locksmith flock', 'min / max per process', 'min ÷ max', 'counter check'], rows }],
+    tables: [{ columns: ['library', 'acquisitions/s', 'this ÷ lockwright flock', 'min / max per process', 'min ÷ max', 'counter check'], rows }],
     notes: [
       ...notes,
       'flock and fcntl locks let a process that releases and re-acquires at once win against a waiter the kernel has just woken (barging); System V semop hands the lock to the sleeping waiter. How much barging skews the counts depends on scheduling: see min ÷ max.',

@@ -63,17 +63,17 @@ export async function handoff({ quick, workspace, limits }: BenchContext): Promi
     await waiter.stop();
   }
 
-  const locksmith = results.find((r) => r.library.id === 'locksmith-flock')!.latency;
+  const lockwright = results.find((r) => r.library.id === 'lockwright-flock')!.latency;
   const kernel = handoffUs.flock;
   const targets: Target[] = [
     {
       goal: 'Cross-process hand-off p50 within 3× of the kernel hand-off (flock)',
-      measured: `${formatRatio(locksmith.p50 / kernel.p50)} (${formatUs(locksmith.p50)} µs vs ${formatUs(kernel.p50)} µs)`,
-      met: locksmith.p50 <= 3 * kernel.p50,
+      measured: `${formatRatio(lockwright.p50 / kernel.p50)} (${formatUs(lockwright.p50)} µs vs ${formatUs(kernel.p50)} µs)`,
+      met: lockwright.p50 <= 3 * kernel.p50,
     },
-    { goal: '… and p99 under 1 ms', measured: `${formatUs(locksmith.p99)} µs`, met: locksmith.p99 < 1_000 },
+    { goal: '… and p99 under 1 ms', measured: `${formatUs(lockwright.p99)} µs`, met: lockwright.p99 < 1_000 },
   ];
-  const semaphore = results.find((r) => r.library.id === 'locksmith-semaphore')!.latency;
+  const semaphore = results.find((r) => r.library.id === 'lockwright-semaphore')!.latency;
   targets.push({
     goal: '(SemaphoreStore: p50 within 3× of the semop hand-off, p99 under 1 ms)',
     measured: `${formatRatio(semaphore.p50 / handoffUs.semop.p50)}, p99 ${formatUs(semaphore.p99)} µs`,
@@ -82,11 +82,11 @@ export async function handoff({ quick, workspace, limits }: BenchContext): Promi
 
   const notes: string[] = [];
   if (!targets.every((target) => target.met)) {
-    const natives = results.filter((r) => r.library.mechanism && !r.library.id.startsWith('locksmith'));
+    const natives = results.filter((r) => r.library.mechanism && !r.library.id.startsWith('lockwright'));
     const best = natives.reduce((a, b) => (a.latency.p50 <= b.latency.p50 ? a : b), results[0]!);
     notes.push(
-      `**Why locksmith is not within 3× of the kernel:** a C waiter resumes as soon as the kernel wakes it (${formatUs(kernel.p50)} µs here; on this VM waker and wakee often share a vCPU). A Node waiter is woken twice: the kernel wakes the addon's waiter thread, which wakes the event loop through the thread-safe function (eventfd + epoll), and only then do the promise continuations run. ` +
-        `Every native peer pays the same two wake-ups (best peer: ${best.library.name}, p50 ${formatUs(best.latency.p50)} µs; locksmith FlockStore ${formatUs(locksmith.p50)} µs). Only a wait on the JS thread itself (synchronous flock, 18–31 µs in native.md §6.4) is faster, and it blocks the event loop. ` +
+      `**Why lockwright is not within 3× of the kernel:** a C waiter resumes as soon as the kernel wakes it (${formatUs(kernel.p50)} µs here; on this VM waker and wakee often share a vCPU). A Node waiter is woken twice: the kernel wakes the addon's waiter thread, which wakes the event loop through the thread-safe function (eventfd + epoll), and only then do the promise continuations run. ` +
+        `Every native peer pays the same two wake-ups (best peer: ${best.library.name}, p50 ${formatUs(best.latency.p50)} µs; lockwright FlockStore ${formatUs(lockwright.p50)} µs). Only a wait on the JS thread itself (synchronous flock, 18–31 µs in native.md §6.4) is faster, and it blocks the event loop. ` +
         'A reachable target is "within 1.2× of the best native peer, p99 under 1 ms".',
     );
   }
@@ -99,7 +99,7 @@ export async function handoff({ quick, workspace, limits }: BenchContext): Promi
       `The holder releases 1 ms after the waiter said it is about to wait, plus, for pollers, a random part of their poll interval. "× kernel" divides p50 by the C hand-off on the same primitive.`,
     tables: [
       {
-        columns: ['library', 'waits by', 'hand-offs', 'p50 µs', 'p90 µs', 'p99 µs', '× kernel p50', 'this ÷ locksmith flock p50'],
+        columns: ['library', 'waits by', 'hand-offs', 'p50 µs', 'p90 µs', 'p99 µs', '× kernel p50', 'this ÷ lockwright flock p50'],
         rows: results.map(({ library, latency }) => [
           library.name,
           library.waits,
@@ -108,7 +108,7 @@ export async function handoff({ quick, workspace, limits }: BenchContext): Promi
           formatUs(latency.p90),
           formatUs(latency.p99),
           library.mechanism ? formatRatio(latency.p50 / handoffUs[library.mechanism].p50) : '–',
-          formatRatio(latency.p50 / locksmith.p50),
+          formatRatio(latency.p50 / lockwright.p50),
         ]),
       },
     ],

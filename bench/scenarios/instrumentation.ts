@@ -8,7 +8,7 @@ import type { Section } from '../harness/report.js';
 import { formatNumber, formatRatio, median, timedRound } from '../harness/stats.js';
 
 const CHANNELS = [
-  ...['start', 'end', 'asyncStart', 'asyncEnd', 'error'].map((event) => `tracing:locksmith:lock:acquire:${event}`),
+  ...['start', 'end', 'asyncStart', 'asyncEnd', 'error'].map((event) => `tracing:lockwright:lock:acquire:${event}`),
   ...Object.values(channelNames).filter((name) => !name.startsWith('tracing:')),
 ];
 

@@ -1,4 +1,4 @@
-// Scenario 7: Redis. locksmith RedisStore against redlock (v4 and its TypeScript
+// Scenario 7: Redis. lockwright RedisStore against redlock (v4 and its TypeScript
 // successor) and redis-semaphore, on the run's own redis-server: uncontended
 // acquire+release, cross-process hand-off, and fairness over eight processes.
 import type { BenchContext } from '../harness/context.js';
@@ -84,26 +84,26 @@ export async function redis(context: BenchContext): Promise<Section> {
   }
 
   const rateOf = (id: string, blocking: boolean) => uncontended.find((row) => row.library.id === id && row.blocking === blocking)!.rate;
-  const locksmithRate = rateOf('locksmith-redis', true);
-  const locksmithHandoff = handoffs.find((row) => row.library.id === 'locksmith-redis')!.latency;
-  const locksmithFairness = fairness.find((row) => row.library.id === 'locksmith-redis')!;
-  const minOverMax = Math.min(...locksmithFairness.counts) / Math.max(...locksmithFairness.counts);
+  const lockwrightRate = rateOf('lockwright-redis', true);
+  const lockwrightHandoff = handoffs.find((row) => row.library.id === 'lockwright-redis')!.latency;
+  const lockwrightFairness = fairness.find((row) => row.library.id === 'lockwright-redis')!;
+  const minOverMax = Math.min(...lockwrightFairness.counts) / Math.max(...lockwrightFairness.counts);
   const semaphoreHandoff = handoffs.find((row) => row.library.id === 'redis-semaphore')!.latency;
   const targets: Target[] = [
     ...['redis-semaphore', 'redlock-v4', 'sesame-redlock'].map((id) => ({
       goal: `Redis uncontended acquire+release ≥ 1.0× ${byId(id).name}: blocking call (\`acquire(true)\` vs \`${byId(id).calls.acquire}\`)`,
-      measured: `${formatRatio(locksmithRate / rateOf(id, true))} (${formatNumber(locksmithRate)} vs ${formatNumber(rateOf(id, true))} ops/s)`,
-      met: locksmithRate >= rateOf(id, true),
+      measured: `${formatRatio(lockwrightRate / rateOf(id, true))} (${formatNumber(lockwrightRate)} vs ${formatNumber(rateOf(id, true))} ops/s)`,
+      met: lockwrightRate >= rateOf(id, true),
     })),
     {
       goal: 'Redis uncontended ≥ 1.0× redis-semaphore: non-blocking call (`acquire()` vs `tryAcquire()`)',
-      measured: `${formatRatio(rateOf('locksmith-redis', false) / rateOf('redis-semaphore', false))} (${formatNumber(rateOf('locksmith-redis', false))} vs ${formatNumber(rateOf('redis-semaphore', false))} ops/s)`,
-      met: rateOf('locksmith-redis', false) >= rateOf('redis-semaphore', false),
+      measured: `${formatRatio(rateOf('lockwright-redis', false) / rateOf('redis-semaphore', false))} (${formatNumber(rateOf('lockwright-redis', false))} vs ${formatNumber(rateOf('redis-semaphore', false))} ops/s)`,
+      met: rateOf('lockwright-redis', false) >= rateOf('redis-semaphore', false),
     },
     {
       goal: 'Redis contended hand-off p50 ≥ 10× faster than redis-semaphore',
-      measured: `${formatRatio(semaphoreHandoff.p50 / locksmithHandoff.p50)} (${formatUs(locksmithHandoff.p50)} µs vs ${formatUs(semaphoreHandoff.p50)} µs)`,
-      met: semaphoreHandoff.p50 >= 10 * locksmithHandoff.p50,
+      measured: `${formatRatio(semaphoreHandoff.p50 / lockwrightHandoff.p50)} (${formatUs(lockwrightHandoff.p50)} µs vs ${formatUs(semaphoreHandoff.p50)} µs)`,
+      met: semaphoreHandoff.p50 >= 10 * lockwrightHandoff.p50,
     },
     {
       goal: `Redis min/max acquisitions over ${HAMMER_PROCESSES} processes ≥ 0.5`,
@@ -112,7 +112,7 @@ export async function redis(context: BenchContext): Promise<Section> {
     },
   ];
 
-  const fairnessTable = contentionRows(fairness, locksmithFairness);
+  const fairnessTable = contentionRows(fairness, lockwrightFairness);
   return {
     title: 'Redis',
     method:
@@ -123,31 +123,31 @@ export async function redis(context: BenchContext): Promise<Section> {
       { caption: 'How each library waits', columns: ['library', 'waits by'], rows: redisLibraries.map((library) => [library.name, library.waits]) },
       {
         caption: 'Uncontended acquire + release',
-        columns: ['library', 'calls', 'ops/s', 'µs per pair', 'locksmith `acquire(true)` ÷ this', 'commands the server ran per pair (inside scripts too)'],
+        columns: ['library', 'calls', 'ops/s', 'µs per pair', 'lockwright `acquire(true)` ÷ this', 'commands the server ran per pair (inside scripts too)'],
         rows: uncontended.map((row) => [
           row.library.name,
           `\`${row.call}\``,
           formatNumber(row.rate),
           formatNumber(1e6 / row.rate, 1),
-          formatRatio(locksmithRate / row.rate),
+          formatRatio(lockwrightRate / row.rate),
           row.commands ?? '–',
         ]),
       },
       {
         caption: "Contended hand-off (µs from the holder's release call to the waiter resuming in another process)",
-        columns: ['library', 'hand-offs', 'p50 µs', 'p90 µs', 'p99 µs', 'this ÷ locksmith p50'],
+        columns: ['library', 'hand-offs', 'p50 µs', 'p90 µs', 'p99 µs', 'this ÷ lockwright p50'],
         rows: handoffs.map(({ library, latency }) => [
           library.name,
           formatNumber(latency.count),
           formatUs(latency.p50),
           formatUs(latency.p90),
           formatUs(latency.p99),
-          formatRatio(latency.p50 / locksmithHandoff.p50),
+          formatRatio(latency.p50 / lockwrightHandoff.p50),
         ]),
       },
       {
         caption: `Fairness (${HAMMER_PROCESSES} processes, one key, ${seconds} s)`,
-        columns: ['library', 'acquisitions/s', 'this ÷ locksmith', 'min / max per process', 'min ÷ max', 'counter check'],
+        columns: ['library', 'acquisitions/s', 'this ÷ lockwright', 'min / max per process', 'min ÷ max', 'counter check'],
         rows: fairnessTable.rows,
       },
     ],

@@ -78,7 +78,7 @@ export async function threadpool({ quick, workspace }: BenchContext): Promise<Se
           stalled ? 'stalled' : formatRatio(ratio),
           String(threads),
         ]);
-        if (library.id === 'locksmith-flock' || library.id === 'locksmith-semaphore') {
+        if (library.id === 'lockwright-flock' || library.id === 'lockwright-semaphore') {
           targets.push({
             goal: `\`fs.readFile\` with ${WAITERS} blocked waiters ≤ 1.2× its idle latency (${library.name})`,
             measured: stalled ? 'stalled' : `${formatRatio(ratio)} (p50 ${formatUs(loadedP50)} µs vs ${formatUs(controlP50)} µs with no lock, read in turns)`,
@@ -109,7 +109,7 @@ export async function threadpool({ quick, workspace }: BenchContext): Promise<Se
     ],
     notes: [
       'fs-ext and os-lock block each wait on a libuv threadpool thread: 4 waiters take the whole default pool, and every later fs, dns.lookup, crypto and zlib call of the process queues behind locks that may never be released.',
-      'fs-native-extensions 1.5 creates one thread per blocked wait (no pool starvation, one thread each); locksmith keeps one kernel waiter per resource and process, the other waiters queue in JS.',
+      'fs-native-extensions 1.5 creates one thread per blocked wait (no pool starvation, one thread each); lockwright keeps one kernel waiter per resource and process, the other waiters queue in JS.',
       'Thread counts include Node\'s own (main, V8 platform workers, libuv pool once used, inspector/signal threads).',
     ],
     targets,

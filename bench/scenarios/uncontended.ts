@@ -51,7 +51,7 @@ export async function uncontended({ quick, workspace, limits }: BenchContext): P
     const handle = loadNative().openFlock(`${workspace.dir}/raw-addon.lock`, 0o600);
     cleanups.push(() => handle.close());
     cases.splice(1, 0, {
-      library: 'locksmith addon, no Lock API',
+      library: 'lockwright addon, no Lock API',
       call: 'handle.tryLock(false) + handle.unlock()',
       kernelPairNs: pairNs.flock,
       op: () => {
@@ -68,14 +68,14 @@ export async function uncontended({ quick, workspace, limits }: BenchContext): P
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
 
-  const locksmith = rows.find((row) => row.library === 'locksmith FlockStore')!;
+  const lockwright = rows.find((row) => row.library === 'lockwright FlockStore')!;
   const properLockfile = rows.find((row) => row.library === 'proper-lockfile')!;
-  const flockPairUs = 1e6 / locksmith.opsPerSecond;
+  const flockPairUs = 1e6 / lockwright.opsPerSecond;
   const targets: Target[] = [
     {
       goal: 'Uncontended flock acquire+release through `Lock` ≥ 100× proper-lockfile ops/s',
-      measured: `${formatRatio(locksmith.opsPerSecond / properLockfile.opsPerSecond)} (${formatNumber(locksmith.opsPerSecond)} vs ${formatNumber(properLockfile.opsPerSecond)} ops/s)`,
-      met: locksmith.opsPerSecond >= 100 * properLockfile.opsPerSecond,
+      measured: `${formatRatio(lockwright.opsPerSecond / properLockfile.opsPerSecond)} (${formatNumber(lockwright.opsPerSecond)} vs ${formatNumber(properLockfile.opsPerSecond)} ops/s)`,
+      met: lockwright.opsPerSecond >= 100 * properLockfile.opsPerSecond,
     },
     {
       goal: '… and within 10× of the raw C flock pair',
@@ -84,35 +84,35 @@ export async function uncontended({ quick, workspace, limits }: BenchContext): P
     },
   ];
 
-  const addon = rows.find((row) => row.library === 'locksmith addon, no Lock API')!;
+  const addon = rows.find((row) => row.library === 'lockwright addon, no Lock API')!;
   const addonPairUs = 1e6 / addon.opsPerSecond;
   const whyMissed: string[] = [];
   if (!targets.every((target) => target.met)) {
     whyMissed.push(
-      `**Where locksmith's ${formatNumber(flockPairUs, 2)} µs go:** the kernel pair is ${formatNumber(pairNs.flock / 1e3, 2)} µs; the addon's own \`tryLock\` + \`unlock\` take ${formatNumber(addonPairUs, 2)} µs, because every grant also runs \`fstat\` + \`lstat\` (the check that the path still names the locked inode) — four syscalls per pair where C makes two — plus an N-API crossing per call; the Lock API adds the remaining ${formatNumber(flockPairUs - addonPairUs, 2)} µs of JavaScript (async functions and promise hops, key state, file-name hash, idle-handle pool). ` +
+      `**Where lockwright's ${formatNumber(flockPairUs, 2)} µs go:** the kernel pair is ${formatNumber(pairNs.flock / 1e3, 2)} µs; the addon's own \`tryLock\` + \`unlock\` take ${formatNumber(addonPairUs, 2)} µs, because every grant also runs \`fstat\` + \`lstat\` (the check that the path still names the locked inode) — four syscalls per pair where C makes two — plus an N-API crossing per call; the Lock API adds the remaining ${formatNumber(flockPairUs - addonPairUs, 2)} µs of JavaScript (async functions and promise hops, key state, file-name hash, idle-handle pool). ` +
         'What would fix it: check the inode once when a handle is opened (or only when lock-file cleanup is enabled) rather than on every grant, and a Lock fast path that settles a free lock without extra awaits. 100× proper-lockfile needs about 3 µs per pair on this VM; proper-lockfile itself varies widely here (its mkdir/rmdir/utimes are metadata writes that depend on disk and load).',
     );
   }
 
   return {
     title: 'Uncontended acquire + release',
-    method: `One process, one resource, nobody else: acquire then release in a loop (each library's own calls, awaited when async); median of ${budget.rounds} rounds of ${budget.roundMs} ms per row, the rows' rounds interleaved. "× kernel" divides the time per pair by the C pair on the same primitive; the last column is locksmith FlockStore's \`acquire()\` ops/s divided by the row's.`,
+    method: `One process, one resource, nobody else: acquire then release in a loop (each library's own calls, awaited when async); median of ${budget.rounds} rounds of ${budget.roundMs} ms per row, the rows' rounds interleaved. "× kernel" divides the time per pair by the C pair on the same primitive; the last column is lockwright FlockStore's \`acquire()\` ops/s divided by the row's.`,
     tables: [
       {
-        columns: ['library', 'calls', 'ops/s', 'µs per pair', '× kernel pair', 'locksmith flock ÷ this'],
+        columns: ['library', 'calls', 'ops/s', 'µs per pair', '× kernel pair', 'lockwright flock ÷ this'],
         rows: rows.map((row) => [
           row.library,
           `\`${row.call}\``,
           formatNumber(row.opsPerSecond),
           formatNumber(1e6 / row.opsPerSecond, 2),
           row.kernelPairNs ? formatRatio(1e9 / row.opsPerSecond / row.kernelPairNs) : '–',
-          formatRatio(locksmith.opsPerSecond / row.opsPerSecond),
+          formatRatio(lockwright.opsPerSecond / row.opsPerSecond),
         ]),
       },
     ],
     notes: [
       ...whyMissed,
-      'locksmith `acquire()` and `acquire(true)` take the same path when the lock is free: one flock(LOCK_NB)/semop(IPC_NOWAIT) on the JS thread.',
+      'lockwright `acquire()` and `acquire(true)` take the same path when the lock is free: one flock(LOCK_NB)/semop(IPC_NOWAIT) on the JS thread.',
       'fs-ext and os-lock send every call, even a non-blocking one, through the libuv threadpool; fs-native-extensions `waitForLock` creates a thread per call.',
       'proper-lockfile: `lock(file, { realpath: false })` (mkdir + stat, mtime heartbeat timer) and `release()` (rmdir); no kernel lock underneath.',
     ],

@@ -1,4 +1,4 @@
-// `locksmith list`: the lock files of an flock directory and who holds them.
+// `lockwright list`: the lock files of an flock directory and who holds them.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlockStore } from '../stores/flock-store.js';

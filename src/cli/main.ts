@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `locksmith` executable: run a command under a lock, or look at locks.
+// The `lockwright` executable: run a command under a lock, or look at locks.
 import { Command, CommanderError, Option } from 'commander';
 import { InvalidArgumentError, LockError } from '../core/errors.js';
 import { parseDuration } from './duration.js';
@@ -18,7 +18,7 @@ function exitCode(text: string): number {
 }
 
 function program(): Command {
-  const cli = new Command('locksmith')
+  const cli = new Command('lockwright')
     .description('Run commands under a lock, and look at locks (flock(2), System V semaphores, Redis).')
     .showHelpAfterError()
     .exitOverride();
@@ -39,9 +39,9 @@ function program(): Command {
     .option('-v, --verbose', 'say what is waited for, and for how long')
     .addHelpText('after', `
 Examples:
-  locksmith run nightly-import -- node import.js
-  locksmith run -n deploy -- ./deploy.sh          exit 1 at once if a deploy runs
-  locksmith run -w 30s --store redis://cache:6379 report -- make report
+  lockwright run nightly-import -- node import.js
+  lockwright run -n deploy -- ./deploy.sh          exit 1 at once if a deploy runs
+  lockwright run -w 30s --store redis://cache:6379 report -- make report
 
 Exit status: the command's (128+N if killed by signal N); the -E code (default 1)
 when busy or timed out; 64 bad usage; 69 store unavailable; 126/127 command not runnable.`)
@@ -106,22 +106,22 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     if (error instanceof CliExit) {
-      process.stderr.write(`locksmith: ${error.message}\n`);
+      process.stderr.write(`lockwright: ${error.message}\n`);
       process.exitCode = error.code;
       return;
     }
     if (error instanceof InvalidArgumentError) {
-      process.stderr.write(`locksmith: ${error.message}\n\n`);
+      process.stderr.write(`lockwright: ${error.message}\n\n`);
       process.exitCode = EXIT.usage;
       return;
     }
     if (error instanceof LockError) {
       const cause = error.cause instanceof Error ? ` (${error.cause.message.replace(/\.$/, '')})` : '';
-      process.stderr.write(`locksmith: ${error.message.replace(/\.$/, '')}${cause}\n`);
+      process.stderr.write(`lockwright: ${error.message.replace(/\.$/, '')}${cause}\n`);
       process.exitCode = EXIT.unavailable;
       return;
     }
-    process.stderr.write(`locksmith: unexpected failure: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(`lockwright: unexpected failure: ${(error as Error)?.stack ?? String(error)}\n`);
     process.exitCode = EXIT.software;
   }
 }

@@ -1,4 +1,4 @@
-// `locksmith run <resource> [options] -- <command> [args…]`: run a command while
+// `lockwright run <resource> [options] -- <command> [args…]`: run a command while
 // holding a lock, in the spirit of util-linux flock(1).
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
@@ -24,7 +24,7 @@ export interface RunOptions {
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 export async function runCommand(resource: string, argv: string[], options: RunOptions): Promise<number> {
-  const say = (message: string) => options.verbose && process.stderr.write(`locksmith: ${message}\n`);
+  const say = (message: string) => options.verbose && process.stderr.write(`lockwright: ${message}\n`);
   const [file, args] = options.command !== undefined ? ['/bin/sh', ['-c', options.command]] : [argv[0]!, argv.slice(1)];
   const store = openStore(options.store);
   try {
@@ -38,7 +38,7 @@ export async function runCommand(resource: string, argv: string[], options: RunO
     say(`holding "${resource}" (${mode}, ${store.constructor.name}) after ${formatDuration(performance.now() - started)}; running ${file}`);
     lock.signal.addEventListener('abort', () => {
       const reason = lock.signal.reason as Error | undefined;
-      if (reason?.name !== 'AbortError') process.stderr.write(`locksmith: lost the lock "${resource}" while the command runs: ${reason?.message}\n`);
+      if (reason?.name !== 'AbortError') process.stderr.write(`lockwright: lost the lock "${resource}" while the command runs: ${reason?.message}\n`);
     });
     try {
       return await runChild(file, args);
@@ -47,7 +47,7 @@ export async function runCommand(resource: string, argv: string[], options: RunO
         await lock.release();
         say(`released "${resource}"`);
       } catch (error) {
-        process.stderr.write(`locksmith: could not release "${resource}": ${(error as Error).message}\n`);
+        process.stderr.write(`lockwright: could not release "${resource}": ${(error as Error).message}\n`);
       }
     }
   } finally {

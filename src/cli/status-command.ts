@@ -1,4 +1,4 @@
-// `locksmith status <resource>`: held or free, and by which process where the OS says.
+// `lockwright status <resource>`: held or free, and by which process where the OS says.
 import { existsSync } from 'node:fs';
 import { Key } from '../core/key.js';
 import { Lock } from '../core/lock.js';

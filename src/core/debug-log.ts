@@ -1,10 +1,10 @@
-// NODE_DEBUG=locksmith: one line per lock event on stderr, built as a subscriber of the
+// NODE_DEBUG=lockwright: one line per lock event on stderr, built as a subscriber of the
 // diagnostics channels (so it costs nothing unless enabled).
 import diagnostics from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
 import { channelNames, type AcquireMessage, type ConflictMessage, type LockMessage, type LostMessage, type ReleaseMessage } from './diagnostics.js';
 
-const log = debuglog('locksmith');
+const log = debuglog('lockwright');
 
 function describe(m: LockMessage): string {
   return `"${m.resource}" (${m.store}, ${m.mode}${m.blocking ? ', blocking' : ''}${m.ttl === null ? '' : `, ttl ${m.ttl} ms`})`;
@@ -15,17 +15,17 @@ const reason = (error: unknown) => (error instanceof Error ? error.message : Str
 
 if (log.enabled) {
   const started = new WeakMap<object, number>();
-  diagnostics.subscribe('tracing:locksmith:lock:acquire:start', (m) => {
+  diagnostics.subscribe('tracing:lockwright:lock:acquire:start', (m) => {
     started.set(m as object, performance.now());
     log('acquire %s', describe(m as AcquireMessage));
   });
-  diagnostics.subscribe('tracing:locksmith:lock:acquire:asyncEnd', (raw) => {
+  diagnostics.subscribe('tracing:lockwright:lock:acquire:asyncEnd', (raw) => {
     const m = raw as AcquireMessage;
     if (m.error !== undefined) return; // reported by the error channel
     const took = performance.now() - (started.get(m) ?? performance.now());
     log('acquire %s -> %s in %s', describe(m), m.result ? 'held' : 'not held', ms(took));
   });
-  diagnostics.subscribe('tracing:locksmith:lock:acquire:error', (raw) => {
+  diagnostics.subscribe('tracing:lockwright:lock:acquire:error', (raw) => {
     const m = raw as AcquireMessage;
     log('acquire %s failed: %s', describe(m), reason(m.error));
   });

@@ -1,4 +1,4 @@
-// Every diagnostics_channel locksmith publishes, in one place. `Lock` publishes them,
+// Every diagnostics_channel lockwright publishes, in one place. `Lock` publishes them,
 // so every store is instrumented at once, and only when someone subscribes: without
 // subscribers the cost is one boolean check per operation.
 import diagnostics from 'node:diagnostics_channel';
@@ -19,7 +19,7 @@ export interface LockMessage {
 }
 
 /**
- * `locksmith:lock:acquire` (a TracingChannel: start, end, asyncStart, asyncEnd, error).
+ * `lockwright:lock:acquire` (a TracingChannel: start, end, asyncStart, asyncEnd, error).
  * `result` is set to true (held) or false (busy, or timed out) when the promise settles;
  * `error` when it rejects (including an abort, whose reason is the error).
  */
@@ -28,23 +28,23 @@ export interface AcquireMessage extends LockMessage {
   error?: unknown;
 }
 
-/** `locksmith:lock:conflict`: an acquire found the lock held (busy) or gave up waiting (timeout). */
+/** `lockwright:lock:conflict`: an acquire found the lock held (busy) or gave up waiting (timeout). */
 export interface ConflictMessage extends LockMessage {
   reason: 'busy' | 'timeout';
   /** Milliseconds the acquire took, waiting included. */
   waitedMs: number;
 }
 
-/** `locksmith:lock:release`: released by its holder; `heldMs` since it was acquired. */
+/** `lockwright:lock:release`: released by its holder; `heldMs` since it was acquired. */
 export interface ReleaseMessage extends LockMessage {
   heldMs: number | null;
 }
 
-/** `locksmith:lock:refresh`: the lifetime was extended to `ttl` ms from now. */
+/** `lockwright:lock:refresh`: the lifetime was extended to `ttl` ms from now. */
 export type RefreshMessage = LockMessage;
 
 /**
- * `locksmith:lock:lost`: the lock is known lost while held (a refresh was refused, the
+ * `lockwright:lock:lost`: the lock is known lost while held (a refresh was refused, the
  * store says another owner holds it, or it expired); `lock.signal` aborts with `error`.
  */
 export interface LostMessage extends LockMessage {
@@ -52,26 +52,26 @@ export interface LostMessage extends LockMessage {
   heldMs: number | null;
 }
 
-/** `locksmith:lock:expired`: the lifetime ran out (also reported as `lost` when it was held). */
+/** `lockwright:lock:expired`: the lifetime ran out (also reported as `lost` when it was held). */
 export interface ExpiredMessage extends LockMessage {
   error: unknown;
 }
 
 export const channels = {
-  acquire: diagnostics.tracingChannel<AcquireMessage, AcquireMessage>('locksmith:lock:acquire'),
-  conflict: diagnostics.channel('locksmith:lock:conflict'),
-  release: diagnostics.channel('locksmith:lock:release'),
-  refresh: diagnostics.channel('locksmith:lock:refresh'),
-  lost: diagnostics.channel('locksmith:lock:lost'),
-  expired: diagnostics.channel('locksmith:lock:expired'),
+  acquire: diagnostics.tracingChannel<AcquireMessage, AcquireMessage>('lockwright:lock:acquire'),
+  conflict: diagnostics.channel('lockwright:lock:conflict'),
+  release: diagnostics.channel('lockwright:lock:release'),
+  refresh: diagnostics.channel('lockwright:lock:refresh'),
+  lost: diagnostics.channel('lockwright:lock:lost'),
+  expired: diagnostics.channel('lockwright:lock:expired'),
 } as const;
 
 /** The channel names, for subscribing with `diagnostics_channel.subscribe(name, fn)`. */
 export const channelNames = {
-  acquire: 'tracing:locksmith:lock:acquire:*',
-  conflict: 'locksmith:lock:conflict',
-  release: 'locksmith:lock:release',
-  refresh: 'locksmith:lock:refresh',
-  lost: 'locksmith:lock:lost',
-  expired: 'locksmith:lock:expired',
+  acquire: 'tracing:lockwright:lock:acquire:*',
+  conflict: 'lockwright:lock:conflict',
+  release: 'lockwright:lock:release',
+  refresh: 'lockwright:lock:refresh',
+  lost: 'lockwright:lock:lost',
+  expired: 'lockwright:lock:expired',
 } as const;

@@ -1,7 +1,7 @@
-// One error module. Every error locksmith throws on purpose is a LockError with a
+// One error module. Every error lockwright throws on purpose is a LockError with a
 // stable `code`: match on `code` (or instanceof) rather than on messages.
 
-const kinds = Symbol.for('locksmith.error.kinds');
+const kinds = Symbol.for('lockwright.error.kinds');
 
 /** Names of the LockError classes an error belongs to, most derived first. */
 function kindsOf(target: Function): string[] {
@@ -22,7 +22,7 @@ export class LockError extends Error {
     this.name = new.target.name;
   }
 
-  // instanceof also works across two installed copies of locksmith (a CLI and a
+  // instanceof also works across two installed copies of lockwright (a CLI and a
   // library, say): the brand is a registered symbol, not a class identity.
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== 'object' || value === null) return false;

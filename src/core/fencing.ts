@@ -3,7 +3,7 @@
 // string in the key state, so that it survives key.toJSON() hand-offs.
 import type { Key } from './key.js';
 
-const FENCING_STATE = 'locksmith:fencing-token';
+const FENCING_STATE = 'lockwright:fencing-token';
 
 export function setFencingToken(key: Key, token: bigint | null): void {
   if (token === null) key.removeState(FENCING_STATE);

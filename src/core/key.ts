@@ -3,7 +3,7 @@
 import { InvalidArgumentError, UnserializableKeyError, describeValue } from './errors.js';
 
 export interface SerializedKey {
-  /** Format version, so that a newer locksmith can still read older keys. */
+  /** Format version, so that a newer lockwright can still read older keys. */
   v: 1;
   resource: string;
   /** Absolute expiry in milliseconds since the epoch, null when the lock does not expire. */

@@ -3,8 +3,8 @@
 // sparing the Lock its post-acquire refresh: one round trip instead of two.
 import type { Key } from './key.js';
 
-const REQUESTED = 'locksmith:requested-ttl';
-const APPLIED = 'locksmith:applied-ttl';
+const REQUESTED = 'lockwright:requested-ttl';
+const APPLIED = 'lockwright:applied-ttl';
 
 export function requestLifetime(key: Key, ttl: number | null): void {
   key.removeState(APPLIED);

@@ -1,5 +1,5 @@
 // Lock: the policy over a store. Symfony's Lock semantics (reference/symfony-lock.md §2)
-// with locksmith's deliberate differences (DESIGN.md): bounded and abortable waits,
+// with lockwright's deliberate differences (DESIGN.md): bounded and abortable waits,
 // a clean state after a failed promotion, and explicit disposal instead of destructors.
 import {
   InvalidArgumentError,

@@ -27,7 +27,7 @@ export interface LockManagerConfig {
   default?: string;
   /** Named stores. Built-in names: file, semaphore, redis, memory, null. */
   stores?: Record<string, StoreConfig>;
-  /** Added in front of every lock name. Default "locksmith:". */
+  /** Added in front of every lock name. Default "lockwright:". */
   prefix?: string;
   /** Default lock TTL in milliseconds. Default 300,000. */
   ttl?: number;
@@ -74,7 +74,7 @@ export function resolveConfig(config: LockManagerConfig = {}): ResolvedConfig {
       `LockManager config "default" must name one of the stores (${Object.keys(stores).join(', ')}); got ${describeValue(name)}.`,
     );
   }
-  const prefix = config.prefix ?? 'locksmith:';
+  const prefix = config.prefix ?? 'lockwright:';
   if (typeof prefix !== 'string') throw new InvalidArgumentError(`LockManager config "prefix" must be a string; got ${describeValue(prefix)}.`);
   const retry = config.retry ?? {};
   return {

@@ -45,9 +45,9 @@ export class MetricsCollector {
       diagnostics.subscribe(name, wrapped);
       this.#subscriptions.push([name, wrapped]);
     };
-    on('tracing:locksmith:lock:acquire:start', (m) => this.#started.set(m, performance.now()));
+    on('tracing:lockwright:lock:acquire:start', (m) => this.#started.set(m, performance.now()));
     // asyncEnd follows both outcomes of the traced promise (error is published before it).
-    on('tracing:locksmith:lock:acquire:asyncEnd', (m) => this.#onAcquired(m as AcquireMessage));
+    on('tracing:lockwright:lock:acquire:asyncEnd', (m) => this.#onAcquired(m as AcquireMessage));
     on(channelNames.conflict, (m) => {
       this.#counters.conflicts++;
       this.#conflictsByResource.add(m.resource);

@@ -52,7 +52,7 @@ export function createStore(dsnOrClient: string | object): PersistingStore {
   if (/^rediss?:/i.test(dsn)) return redisStore(dsn);
   if (UNSUPPORTED_SCHEMES.test(dsn)) {
     const scheme = dsn.slice(0, dsn.indexOf(':'));
-    throw new InvalidArgumentError(`Unsupported store DSN "${redactDsn(dsn)}": locksmith has no "${scheme}" store yet.`);
+    throw new InvalidArgumentError(`Unsupported store DSN "${redactDsn(dsn)}": lockwright has no "${scheme}" store yet.`);
   }
   throw new InvalidArgumentError(
     `Unsupported store DSN "${redactDsn(dsn)}" (expected flock, flock:///dir, semaphore, in-memory, null, redis://… or rediss://…).`,

@@ -1,5 +1,5 @@
 // Lock file names exactly as Symfony's FlockStore makes them, so that a PHP process
-// using FlockStore on the same directory and a locksmith process lock the same file.
+// using FlockStore on the same directory and a lockwright process lock the same file.
 import { createHash } from 'node:crypto';
 
 /**

@@ -13,7 +13,7 @@ import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { defaultLockDir, prepareLockDir, preparePrivateLockDir } from './lock-dir.js';
 import { storageError } from './native-errors.js';
 
-const STATE = 'locksmith:flock';
+const STATE = 'lockwright:flock';
 
 interface FlockState {
   handle: FlockHandle;
@@ -23,7 +23,7 @@ interface FlockState {
 export interface FlockStoreOptions {
   /**
    * Directory of the lock files; created when missing. Default: a directory private to
-   * this user (`$XDG_RUNTIME_DIR/locksmith`, else `<tmpdir>/locksmith-<uid>`, mode 0700).
+   * this user (`$XDG_RUNTIME_DIR/lockwright`, else `<tmpdir>/lockwright-<uid>`, mode 0700).
    * Processes lock each other out only when they use the same directory.
    */
   dir?: string;

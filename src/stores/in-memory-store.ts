@@ -8,7 +8,7 @@ import type { Key } from '../core/key.js';
 import type { SharedLockStore } from '../core/store.js';
 import { checkNotExpired } from './expiring.js';
 
-const TOKEN = 'locksmith:in-memory:token';
+const TOKEN = 'lockwright:in-memory:token';
 
 interface Entry {
   /** True while the holder is a writer (there is then exactly one holder). */

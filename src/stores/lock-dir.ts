@@ -5,8 +5,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { InvalidArgumentError, LockStorageError, describeValue } from '../core/errors.js';
 
 /**
- * A directory private to this user: `$XDG_RUNTIME_DIR/locksmith` when the runtime dir
- * exists, else `<tmpdir>/locksmith-<uid>`. Never the shared temp directory itself: there
+ * A directory private to this user: `$XDG_RUNTIME_DIR/lockwright` when the runtime dir
+ * exists, else `<tmpdir>/lockwright-<uid>`. Never the shared temp directory itself: there
  * any user could plant files (or symlinks) where our lock files go.
  */
 export function defaultLockDir(): string {
@@ -15,12 +15,12 @@ export function defaultLockDir(): string {
   if (runtime && isAbsolute(runtime)) {
     try {
       const stat = statSync(runtime);
-      if (stat.isDirectory() && stat.uid === uid) return join(runtime, 'locksmith');
+      if (stat.isDirectory() && stat.uid === uid) return join(runtime, 'lockwright');
     } catch {
       // A stale XDG_RUNTIME_DIR (set, but gone) falls back to the temp directory.
     }
   }
-  return join(tmpdir(), `locksmith-${uid}`);
+  return join(tmpdir(), `lockwright-${uid}`);
 }
 
 /** Creates the private default directory (0700) or checks that it is still private. */

@@ -13,7 +13,7 @@ export function storageError(error: unknown, doing: string): Error {
   if (error.code === 'EIDRM' || (error.code === 'EINVAL' && error.syscall.startsWith('sem'))) {
     hint = ' The semaphore set was removed (by ipcrm, or by systemd-logind RemoveIPC at logout): the lock is lost.';
   } else if (error.code === 'ELOOP') {
-    hint = ' The lock file is a symbolic link; locksmith never follows links in lock directories.';
+    hint = ' The lock file is a symbolic link; lockwright never follows links in lock directories.';
   } else if (error.code === 'EMFILE' || error.code === 'ENFILE') {
     hint = ' Each held flock lock keeps a file descriptor open.';
   }

@@ -11,14 +11,14 @@ import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { storageError } from './native-errors.js';
 import { semaphoreIdentity, type SemaphoreIdentity } from './semaphore-key.js';
 
-const STATE = 'locksmith:semaphore';
+const STATE = 'lockwright:semaphore';
 
 export interface SemaphoreStoreOptions {
   /** Permission bits of the semaphore sets this store creates. Default 0o600 (this user only). */
   mode?: number;
   /**
    * Prefix hashed with every resource name into the System V key. Stores with different
-   * namespaces never share a lock. Default "locksmith".
+   * namespaces never share a lock. Default "lockwright".
    */
   namespace?: string;
 }
@@ -56,10 +56,10 @@ export class SemaphoreStore implements BlockingStore {
     }
     if (process.platform !== 'linux') {
       throw new NotSupportedError(
-        `SemaphoreStore needs System V semaphores with semtimedop(2), which locksmith supports on Linux only (this is ${process.platform}). Use FlockStore.`,
+        `SemaphoreStore needs System V semaphores with semtimedop(2), which lockwright supports on Linux only (this is ${process.platform}). Use FlockStore.`,
       );
     }
-    const { mode = 0o600, namespace = 'locksmith' } = options;
+    const { mode = 0o600, namespace = 'lockwright' } = options;
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
       throw new InvalidArgumentError(`SemaphoreStore option "mode" must be permission bits between 0 and 0o777; got ${describeValue(mode)}.`);
     }
@@ -72,7 +72,7 @@ export class SemaphoreStore implements BlockingStore {
       throw new LockStorageError((error as Error).message, { cause: error });
     }
     if (!this.#native.buildInfo().semaphores) {
-      throw new NotSupportedError('This build of the locksmith addon has no System V semaphore support.');
+      throw new NotSupportedError('This build of the lockwright addon has no System V semaphore support.');
     }
     this.mode = mode;
     this.namespace = namespace;

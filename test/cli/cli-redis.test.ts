@@ -1,4 +1,4 @@
-// `locksmith run` on Redis: the lock outlives its TTL while the command runs (it is
+// `lockwright run` on Redis: the lock outlives its TTL while the command runs (it is
 // refreshed), and is gone when the command ends.
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const server = await RedisServer.start();
 const admin = await ready(server.client());
 
-describe('locksmith run --store redis://', () => {
+describe('lockwright run --store redis://', () => {
   it('keeps the lock refreshed past its TTL while the command runs, and releases it after', async () => {
     const holder = spawn(process.execPath, [bin, 'run', '--store', server.url, '--ttl', '300ms', 'cron-job', '--', process.execPath, '-e', 'console.log("up"); setTimeout(() => {}, 1200)'], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -29,6 +29,6 @@ describe('locksmith run --store redis://', () => {
   it('exits 69 with a message when the store cannot be reached', () => {
     const result = spawnSync(process.execPath, [bin, 'run', '--store', 'redis://127.0.0.1:1', 'x', '--', 'true'], { encoding: 'utf8', timeout: 20_000 });
     expect(result.status).toBe(69);
-    expect(result.stderr).toMatch(/locksmith: .*lock/);
+    expect(result.stderr).toMatch(/lockwright: .*lock/);
   });
 });

@@ -1,4 +1,4 @@
-// The locksmith CLI end to end, as a user runs it: real processes, real locks.
+// The lockwright CLI end to end, as a user runs it: real processes, real locks.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const dir = tempDir();
 const store = `flock://${dir}`;
 
-function locksmith(args: string[], options: { timeout?: number } = {}): SpawnSyncReturns<string> {
+function lockwright(args: string[], options: { timeout?: number } = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: options.timeout ?? 20_000 });
 }
 
@@ -35,9 +35,9 @@ async function until(check: () => boolean, what: string, ms = 10_000): Promise<v
   }
 }
 
-describe('locksmith run', () => {
+describe('lockwright run', () => {
   it('returns the command\'s exit status and passes its output through', () => {
-    const result = locksmith(['run', 'status-code', '--store', store, '--', process.execPath, '-e', 'console.log("hi"); process.exit(7)']);
+    const result = lockwright(['run', 'status-code', '--store', store, '--', process.execPath, '-e', 'console.log("hi"); process.exit(7)']);
     expect(result.stdout).toBe('hi\n');
     expect(result.status).toBe(7);
   });
@@ -49,14 +49,14 @@ describe('locksmith run', () => {
     const first = start(['run', 'serial', '--store', store, '--', process.execPath, '-e', `${append('1-start ')}; setTimeout(() => { ${append('1-end ')} }, 1500)`]);
     await until(() => readFileSync(marker, 'utf8').includes('1-start'), 'the first command to start');
 
-    const busy = locksmith(['run', '-n', 'serial', '--store', store, '--', 'true']);
+    const busy = lockwright(['run', '-n', 'serial', '--store', store, '--', 'true']);
     expect(busy.status).toBe(1);
-    expect(locksmith(['run', '-n', '-E', '42', 'serial', '--store', store, '--', 'true']).status).toBe(42);
-    const timedOut = locksmith(['run', '-w', '100ms', '-E', '9', '--verbose', 'serial', '--store', store, '--', 'true']);
+    expect(lockwright(['run', '-n', '-E', '42', 'serial', '--store', store, '--', 'true']).status).toBe(42);
+    const timedOut = lockwright(['run', '-w', '100ms', '-E', '9', '--verbose', 'serial', '--store', store, '--', 'true']);
     expect(timedOut.status).toBe(9);
     expect(timedOut.stderr).toMatch(/waiting for "serial" \(exclusive\) for up to 100 ms/);
 
-    const second = locksmith(['run', 'serial', '--store', store, '--', process.execPath, '-e', append('2 ')]);
+    const second = lockwright(['run', 'serial', '--store', store, '--', process.execPath, '-e', append('2 ')]);
     expect(second.status).toBe(0);
     expect((await first.exited).code).toBe(0);
     expect(readFileSync(marker, 'utf8')).toBe('1-start 1-end 2 ');
@@ -65,8 +65,8 @@ describe('locksmith run', () => {
   it('shares a lock between -s runs and keeps an exclusive run out', async () => {
     const reader = start(['run', '-s', 'shared-res', '--store', store, '--', process.execPath, '-e', 'console.log("in"); setTimeout(() => {}, 400)']);
     await until(() => reader.output().includes('in'), 'the reader to start');
-    expect(locksmith(['run', '-s', '-n', 'shared-res', '--store', store, '--', 'true']).status).toBe(0);
-    expect(locksmith(['run', '-n', 'shared-res', '--store', store, '--', 'true']).status).toBe(1);
+    expect(lockwright(['run', '-s', '-n', 'shared-res', '--store', store, '--', 'true']).status).toBe(0);
+    expect(lockwright(['run', '-n', 'shared-res', '--store', store, '--', 'true']).status).toBe(1);
     await reader.exited;
   });
 
@@ -84,20 +84,20 @@ describe('locksmith run', () => {
   });
 
   it('reports a command killed by a signal as 128 + the signal number', () => {
-    expect(locksmith(['run', 'killed', '--store', store, '--', process.execPath, '-e', 'process.kill(process.pid, "SIGKILL")']).status).toBe(137);
+    expect(lockwright(['run', 'killed', '--store', store, '--', process.execPath, '-e', 'process.kill(process.pid, "SIGKILL")']).status).toBe(137);
   });
 
   it('runs a shell string with -c', () => {
-    const result = locksmith(['run', 'shell', '--store', store, '-c', 'echo "$((6 * 7))"; exit 5']);
+    const result = lockwright(['run', 'shell', '--store', store, '-c', 'echo "$((6 * 7))"; exit 5']);
     expect(result.stdout).toBe('42\n');
     expect(result.status).toBe(5);
   });
 
   it('exits 127 for a command that does not exist, and frees the lock', async () => {
-    const result = locksmith(['run', 'missing', '--store', store, '--', 'definitely-not-a-command-xyz']);
+    const result = lockwright(['run', 'missing', '--store', store, '--', 'definitely-not-a-command-xyz']);
     expect(result.status).toBe(127);
     expect(result.stderr).toMatch(/cannot run definitely-not-a-command-xyz/);
-    expect(locksmith(['run', '-n', 'missing', '--store', store, '--', 'true']).status).toBe(0);
+    expect(lockwright(['run', '-n', 'missing', '--store', store, '--', 'true']).status).toBe(0);
   });
 
   it.each([
@@ -111,47 +111,47 @@ describe('locksmith run', () => {
     [['run', '--bogus', 'x', '--', 'true'], /unknown option '--bogus'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ])('answers bad usage %j with a message and exit status 64', (args, message) => {
-    const result = locksmith(args as string[]);
+    const result = lockwright(args as string[]);
     expect(result.stderr).toMatch(message);
     expect(result.status).toBe(64);
   });
 
   it('prints help for every command, exiting 0', () => {
     for (const args of [['--help'], ['run', '--help'], ['status', '--help'], ['list', '--help']]) {
-      const result = locksmith(args);
+      const result = lockwright(args);
       expect(result.status).toBe(0);
-      expect(result.stdout).toMatch(/Usage: locksmith/);
+      expect(result.stdout).toMatch(/Usage: lockwright/);
     }
-    expect(locksmith(['run', '--help']).stdout).toContain('locksmith run nightly-import -- node import.js');
+    expect(lockwright(['run', '--help']).stdout).toContain('lockwright run nightly-import -- node import.js');
   });
 });
 
-describe('locksmith status and list', () => {
+describe('lockwright status and list', () => {
   it('shows a held flock lock with its holder pid, then free', async () => {
     const holder = start(['run', 'inspected', '--store', store, '--', process.execPath, '-e', 'console.log("holding"); setTimeout(() => {}, 800)']);
     await until(() => holder.output().includes('holding'), 'the holder to start');
-    const held = locksmith(['status', 'inspected', '--store', store]);
+    const held = lockwright(['status', 'inspected', '--store', store]);
     expect(held.status).toBe(1);
     expect(held.stdout).toBe(`inspected: held by pid ${holder.child.pid} (exclusive)\n`);
-    const json = JSON.parse(locksmith(['status', 'inspected', '--store', store, '--json']).stdout);
+    const json = JSON.parse(lockwright(['status', 'inspected', '--store', store, '--json']).stdout);
     expect(json).toMatchObject({ resource: 'inspected', held: true, holders: [{ pid: holder.child.pid, mode: 'exclusive' }] });
-    const listed = locksmith(['list', '--store', store]);
+    const listed = lockwright(['list', '--store', store]);
     expect(listed.status).toBe(0);
     expect(listed.stdout).toMatch(new RegExp(`inspected  held by pid ${holder.child.pid} \\(exclusive\\)`));
     await holder.exited;
-    const free = locksmith(['status', 'inspected', '--store', store]);
+    const free = lockwright(['status', 'inspected', '--store', store]);
     expect(free.stdout).toBe('inspected: free\n');
     expect(free.status).toBe(0);
   });
 
   it('answers status for other stores with a probe', () => {
-    const result = locksmith(['status', 'nothing-here', '--store', 'in-memory']);
+    const result = lockwright(['status', 'nothing-here', '--store', 'in-memory']);
     expect(result.stdout).toBe('nothing-here: free\n');
     expect(result.status).toBe(0);
   });
 
   it('refuses list on a store that is not a directory', () => {
-    const result = locksmith(['list', '--store', 'in-memory']);
+    const result = lockwright(['list', '--store', 'in-memory']);
     expect(result.status).toBe(64);
     expect(result.stderr).toMatch(/list works on flock stores/);
   });

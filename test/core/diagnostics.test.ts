@@ -10,16 +10,16 @@ function record(): { events: Event[]; stop(): void } {
   const events: Event[] = [];
   const handlers: Array<[string, (m: unknown) => void]> = [];
   for (const name of [
-    'tracing:locksmith:lock:acquire:start',
-    'tracing:locksmith:lock:acquire:asyncEnd',
-    'tracing:locksmith:lock:acquire:error',
+    'tracing:lockwright:lock:acquire:start',
+    'tracing:lockwright:lock:acquire:asyncEnd',
+    'tracing:lockwright:lock:acquire:error',
     channelNames.conflict,
     channelNames.release,
     channelNames.refresh,
     channelNames.lost,
     channelNames.expired,
   ]) {
-    const handler = (m: unknown) => events.push([name.replace('tracing:locksmith:lock:', '').replace('locksmith:lock:', ''), { ...(m as Event[1]) }]);
+    const handler = (m: unknown) => events.push([name.replace('tracing:lockwright:lock:', '').replace('lockwright:lock:', ''), { ...(m as Event[1]) }]);
     diagnostics.subscribe(name, handler);
     handlers.push([name, handler]);
   }
@@ -84,7 +84,7 @@ describe('diagnostics channels', () => {
     expect(recorder.events.filter(([n]) => n === 'expired')).toHaveLength(1);
   });
 
-  it('logs every event on stderr with NODE_DEBUG=locksmith', () => {
+  it('logs every event on stderr with NODE_DEBUG=lockwright', () => {
     const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
     const script = `import(${JSON.stringify(entry)}).then(async ({ LockFactory, InMemoryStore }) => {
       const factory = new LockFactory(new InMemoryStore());
@@ -94,8 +94,8 @@ describe('diagnostics channels', () => {
       await lock.release();
     })`;
     const run = (env: Record<string, string>) => spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
-    const debug = run({ NODE_DEBUG: 'locksmith' });
-    expect(debug.stderr).toMatch(/LOCKSMITH \d+: acquire "debugged" \(InMemoryStore, exclusive, ttl 300000 ms\) -> held/);
+    const debug = run({ NODE_DEBUG: 'lockwright' });
+    expect(debug.stderr).toMatch(/LOCKWRIGHT \d+: acquire "debugged" \(InMemoryStore, exclusive, ttl 300000 ms\) -> held/);
     expect(debug.stderr).toMatch(/conflict "debugged" .*: busy after/);
     expect(debug.stderr).toMatch(/release "debugged" .* after holding/);
     expect(run({ NODE_DEBUG: '' }).stderr).toBe('');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import * as locksmith from '../../src/index.js';
+import * as lockwright from '../../src/index.js';
 
-const expected: Array<[keyof typeof locksmith, string, string[]]> = [
+const expected: Array<[keyof typeof lockwright, string, string[]]> = [
   ['LockConflictedError', 'LOCK_CONFLICTED', ['LockError']],
   ['LockAcquiringError', 'LOCK_ACQUIRING_FAILED', ['LockError']],
   ['LockReleasingError', 'LOCK_RELEASING_FAILED', ['LockError']],
@@ -15,7 +15,7 @@ const expected: Array<[keyof typeof locksmith, string, string[]]> = [
 
 describe('errors', () => {
   it.each(expected)('%s has a stable code, its name, and its parents', (name, code, parents) => {
-    const Class = locksmith[name] as unknown as new (m: string, o?: { cause?: unknown }) => Error & { code: string };
+    const Class = lockwright[name] as unknown as new (m: string, o?: { cause?: unknown }) => Error & { code: string };
     const cause = new Error('root');
     const error = new Class('message', { cause });
     expect(error.code).toBe(code);
@@ -25,14 +25,14 @@ describe('errors', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error).toBeInstanceOf(Class);
     for (const parent of parents) {
-      expect(error).toBeInstanceOf(locksmith[parent as keyof typeof locksmith] as unknown as Function);
+      expect(error).toBeInstanceOf(lockwright[parent as keyof typeof lockwright] as unknown as Function);
     }
   });
 
   it('does not confuse sibling classes', () => {
-    expect(new locksmith.LockExpiredError('x')).not.toBeInstanceOf(locksmith.LockAcquiringError);
-    expect(new locksmith.InvalidArgumentError('x')).not.toBeInstanceOf(locksmith.InvalidTtlError);
-    expect(new Error('x')).not.toBeInstanceOf(locksmith.LockError);
+    expect(new lockwright.LockExpiredError('x')).not.toBeInstanceOf(lockwright.LockAcquiringError);
+    expect(new lockwright.InvalidArgumentError('x')).not.toBeInstanceOf(lockwright.InvalidTtlError);
+    expect(new Error('x')).not.toBeInstanceOf(lockwright.LockError);
   });
 
   it('recognises errors from another copy of the library (instanceof by brand)', () => {
@@ -40,9 +40,9 @@ describe('errors', () => {
     class LockError extends Error {}
     class LockConflictedError extends LockError {}
     const foreign = new LockConflictedError('x');
-    Object.defineProperty(foreign, Symbol.for('locksmith.error.kinds'), { value: ['LockConflictedError', 'LockError'] });
-    expect(foreign).toBeInstanceOf(locksmith.LockConflictedError);
-    expect(foreign).toBeInstanceOf(locksmith.LockError);
-    expect(foreign).not.toBeInstanceOf(locksmith.LockExpiredError);
+    Object.defineProperty(foreign, Symbol.for('lockwright.error.kinds'), { value: ['LockConflictedError', 'LockError'] });
+    expect(foreign).toBeInstanceOf(lockwright.LockConflictedError);
+    expect(foreign).toBeInstanceOf(lockwright.LockError);
+    expect(foreign).not.toBeInstanceOf(lockwright.LockExpiredError);
   });
 });

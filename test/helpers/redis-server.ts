@@ -40,7 +40,7 @@ export class RedisServer {
 
   private constructor(port: number) {
     this.port = port;
-    this.dir = mkdtempSync(join(tmpdir(), 'locksmith-redis-'));
+    this.dir = mkdtempSync(join(tmpdir(), 'lockwright-redis-'));
   }
 
   /** Starts a redis-server on a free port; it is stopped after the test file. */

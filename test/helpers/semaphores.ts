@@ -8,7 +8,7 @@ import { semaphoreIdentity } from '../../src/stores/semaphore-key.js';
  * resources created (kernel objects outlive processes; tests must not leak them).
  */
 export function semaphoreNamespace(): { namespace: string; track(resource: string): void } {
-  const namespace = `locksmith-test-${randomUUID()}`;
+  const namespace = `lockwright-test-${randomUUID()}`;
   const resources = new Set<string>();
   afterAll(() => {
     for (const resource of resources) removeSemaphoreSet(semaphoreIdentity(namespace, resource).key);

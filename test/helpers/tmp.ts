@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 
 /** A fresh temporary directory, removed after the test file. */
-export function tempDir(prefix = 'locksmith-test-'): string {
+export function tempDir(prefix = 'lockwright-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return dir;

@@ -1,4 +1,4 @@
-// A PHP process using Symfony's FlockStore and a locksmith process on the same
+// A PHP process using Symfony's FlockStore and a lockwright process on the same
 // directory exclude each other, both ways: same lock file names, same flock(2) locks.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -37,7 +37,7 @@ const holdInPhp = fixture.hold;
 describe.skipIf(!available)('interop with PHP Symfony FlockStore (same directory)', () => {
   const factory = new LockFactory(new FlockStore(dir));
 
-  it.each(resources)('a PHP holder excludes locksmith, then lets it in (%s)', async (resource) => {
+  it.each(resources)('a PHP holder excludes lockwright, then lets it in (%s)', async (resource) => {
     const holder = await holdInPhp(resource, 'hold-write');
     const lock = factory.createLock(resource);
     expect(await lock.acquire()).toBe(false);
@@ -48,7 +48,7 @@ describe.skipIf(!available)('interop with PHP Symfony FlockStore (same directory
     await lock.release();
   });
 
-  it.each(resources)('a locksmith holder excludes PHP, then lets it in (%s)', async (resource) => {
+  it.each(resources)('a lockwright holder excludes PHP, then lets it in (%s)', async (resource) => {
     const lock = factory.createLock(resource);
     expect(await lock.acquire()).toBe(true);
     expect(tryPhp(resource, 'try-write')).toBe('busy');

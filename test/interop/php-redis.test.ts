@@ -1,4 +1,4 @@
-// A PHP process using Symfony's RedisStore and a locksmith process on the same Redis
+// A PHP process using Symfony's RedisStore and a lockwright process on the same Redis
 // exclude each other, both ways: same keys, same sorted sets, same scripts' rules.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -38,7 +38,7 @@ const holdInPhp = fixture.hold;
 describe.skipIf(!available)('interop with PHP Symfony RedisStore (same Redis)', () => {
   const factory = () => new LockFactory(new RedisStore(client!, { pollInterval: 100 }));
 
-  it.each(resources)('a PHP holder excludes locksmith, then lets it in (%s)', async (resource) => {
+  it.each(resources)('a PHP holder excludes lockwright, then lets it in (%s)', async (resource) => {
     const holder = await holdInPhp(resource, 'hold-write');
     const lock = factory().createLock(resource);
     expect(await lock.acquire()).toBe(false);
@@ -50,7 +50,7 @@ describe.skipIf(!available)('interop with PHP Symfony RedisStore (same Redis)', 
     await lock.release();
   });
 
-  it.each(resources)('a locksmith holder excludes PHP, then lets it in (%s)', async (resource) => {
+  it.each(resources)('a lockwright holder excludes PHP, then lets it in (%s)', async (resource) => {
     const lock = factory().createLock(resource);
     expect(await lock.acquire()).toBe(true);
     expect(tryPhp(resource, 'try-write')).toBe('busy');
@@ -73,7 +73,7 @@ describe.skipIf(!available)('interop with PHP Symfony RedisStore (same Redis)', 
     expect(tryPhp(resource, 'try-write')).toBe('acquired');
   });
 
-  it('wakes a locksmith waiter within its poll interval when PHP releases', async () => {
+  it('wakes a lockwright waiter within its poll interval when PHP releases', async () => {
     const resource = 'interop-redis-wait';
     const holder = await holdInPhp(resource, 'hold-write');
     const lock = factory().createLock(resource);

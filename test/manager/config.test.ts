@@ -6,7 +6,7 @@ import { configFromEnv } from '../../src/manager/env.js';
 describe('LockManager configuration', () => {
   it('fills Glueful-like defaults, in milliseconds', () => {
     const config = resolveConfig();
-    expect(config).toMatchObject({ default: 'file', prefix: 'locksmith:', ttl: 300_000, retry: { times: 10, delay: 100, maxWait: 10_000 }, metrics: true });
+    expect(config).toMatchObject({ default: 'file', prefix: 'lockwright:', ttl: 300_000, retry: { times: 10, delay: 100, maxWait: 10_000 }, metrics: true });
     expect(Object.keys(config.stores).sort()).toEqual(['file', 'memory', 'null', 'redis', 'semaphore']);
   });
 

@@ -19,7 +19,7 @@ const targets: Array<{ name: string; config: LockManagerConfig; child?: Record<s
 let counter = 0;
 const unique = (label: string) => {
   const name = `${label}-${process.pid}-${counter++}`;
-  track(`locksmith:${name}`);
+  track(`lockwright:${name}`);
   return name;
 };
 
@@ -73,7 +73,7 @@ describe.each(targets)('LockManager over $name', ({ config, child }) => {
     const name = unique('probe');
     if (child) {
       const other = new LockHolder();
-      expect((await other.send({ cmd: 'acquire', ...child, resource: `locksmith:${name}` })).acquired).toBe(true);
+      expect((await other.send({ cmd: 'acquire', ...child, resource: `lockwright:${name}` })).acquired).toBe(true);
       for (let i = 0; i < 5; i++) expect(await m.isLocked(name)).toBe(true);
       await other.send({ cmd: 'release' });
     } else {
@@ -102,7 +102,7 @@ describe.each(targets)('LockManager over $name', ({ config, child }) => {
     expect(metrics.holdDurationMs.count).toBe(1);
     expect(metrics.holdDurationMs.p50).toBeGreaterThanOrEqual(15);
     expect(metrics.acquireLatencyMs.count).toBe(2);
-    expect(metrics.conflictsByResource).toEqual([{ resource: `locksmith:${name}`, count: 1 }]);
+    expect(metrics.conflictsByResource).toEqual([{ resource: `lockwright:${name}`, count: 1 }]);
     await m.close();
   });
 });

@@ -65,7 +65,7 @@ describe('LockManager over Redis', () => {
     const admin = await ready(server.client());
     try {
       const result = await manager.executeWithLock('job', async () => {
-        expect(await admin.exists('locksmith:app:job')).toBe(1);
+        expect(await admin.exists('lockwright:app:job')).toBe(1);
         expect(await other.isLocked('job')).toBe(true);
         await expect(other.executeWithLock('job', () => 0)).rejects.toThrow(LockConflictedError);
         return 'done';

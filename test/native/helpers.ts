@@ -8,7 +8,7 @@ import { loadNative, type NativeBinding, type NativeError } from '../../src/nati
 export const native: NativeBinding = loadNative();
 export const fixturesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
-export function tempDir(prefix = 'locksmith-native-'): { dir: string; cleanup(): void } {
+export function tempDir(prefix = 'lockwright-native-'): { dir: string; cleanup(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }

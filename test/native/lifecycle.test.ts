@@ -26,15 +26,15 @@ describe.runIf(process.platform === 'linux')('lifecycle', () => {
     expect((await child.exit()).code).toBe(0);
   });
 
-  it('honours LOCKSMITH_WAKE_SIGNAL', async () => {
-    const child = startFixture('wake-signal.mjs', [tmp.dir], { LOCKSMITH_WAKE_SIGNAL: '40' });
+  it('honours LOCKWRIGHT_WAKE_SIGNAL', async () => {
+    const child = startFixture('wake-signal.mjs', [tmp.dir], { LOCKWRIGHT_WAKE_SIGNAL: '40' });
     expect(await child.line(/^signal /)).toBe('signal 40');
     await child.line(/^ok$/);
     expect((await child.exit()).code).toBe(0);
   });
 
   it('still settles timeouts and cancellations without a wake signal (abandon mode)', async () => {
-    const child = startFixture('wake-signal.mjs', [tmp.dir], { LOCKSMITH_WAKE_SIGNAL: '0' });
+    const child = startFixture('wake-signal.mjs', [tmp.dir], { LOCKWRIGHT_WAKE_SIGNAL: '0' });
     expect(await child.line(/^signal /)).toBe('signal 0');
     await child.line(/^ok$/);
     expect((await child.exit()).code).toBe(0);

@@ -80,7 +80,7 @@ describe('waiter threads are not the libuv threadpool', () => {
   });
 
   it('reaps idle waiter threads', async () => {
-    const child = startFixture('reap.mjs', [tmp.dir], { LOCKSMITH_WAITER_IDLE_MS: '100' });
+    const child = startFixture('reap.mjs', [tmp.dir], { LOCKWRIGHT_WAITER_IDLE_MS: '100' });
     expect(await child.line(/^busy/)).toBe('busy 6');
     await child.line(/^reaped$/, 5000);
     expect((await child.exit()).code).toBe(0);

@@ -16,7 +16,7 @@ afterAll(() => {
 describe.runIf(process.platform === 'linux')('worker_threads', () => {
   for (const [label, env] of [
     ['with the wake signal', {}],
-    ['in abandon mode (no wake signal)', { LOCKSMITH_WAKE_SIGNAL: '0' }],
+    ['in abandon mode (no wake signal)', { LOCKWRIGHT_WAKE_SIGNAL: '0' }],
   ] as const) {
     it(`terminating workers that hold or wait neither crashes nor leaks (${label})`, async () => {
       const { key, fingerprint } = randomSemaphore();

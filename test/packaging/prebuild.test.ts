@@ -21,7 +21,7 @@ describe('prebuilds', () => {
     const folder = join(scratch, 'prebuilds', `${process.platform}-${process.arch}`);
     expect(existsSync(folder)).toBe(true);
     const files = readdirSync(folder);
-    expect(files).toEqual([process.platform === 'linux' ? 'locksmith.glibc.node' : 'locksmith.node']);
+    expect(files).toEqual([process.platform === 'linux' ? 'lockwright.glibc.node' : 'lockwright.node']);
 
     const probe = `
       const load = require('node-gyp-build');

@@ -79,11 +79,11 @@ describe('RedisStore fencing tokens', () => {
   it('live in a counter key of their own, in the resource’s Cluster slot', async () => {
     const lock = new LockFactory(new RedisStore(client)).createLock('fence-key');
     await lock.acquire();
-    expect(await admin.get('{fence-key}:locksmith:fence')).toBe(String(lock.fencingToken));
-    expect(await admin.ttl('{fence-key}:locksmith:fence')).toBe(-1);
+    expect(await admin.get('{fence-key}:lockwright:fence')).toBe(String(lock.fencingToken));
+    expect(await admin.ttl('{fence-key}:lockwright:fence')).toBe(-1);
     await lock.release();
-    expect(fencingKey('orders:{42}:ship')).toBe('orders:{42}:ship:locksmith:fence');
-    expect(fencingKey('plain')).toBe('{plain}:locksmith:fence');
+    expect(fencingKey('orders:{42}:ship')).toBe('orders:{42}:ship:lockwright:fence');
+    expect(fencingKey('plain')).toBe('{plain}:lockwright:fence');
     for (const resource of ['plain', 'a{b}c', 'a{b', '{', 'é ✓']) {
       expect(calculateSlot(fencingKey(resource))).toBe(calculateSlot(resource));
     }

@@ -133,7 +133,7 @@ describe('FlockStore directories', () => {
     const stat = statSync(store.dir);
     expect(stat.mode & 0o777).toBe(0o700);
     expect(stat.uid).toBe(process.getuid?.());
-    expect(store.dir).toMatch(/locksmith/);
+    expect(store.dir).toMatch(/lockwright/);
   });
 });
 

@@ -1,4 +1,4 @@
-// What RedisStore needs from a client, typed structurally so that importing locksmith
+// What RedisStore needs from a client, typed structurally so that importing lockwright
 // never needs ioredis (an optional peer dependency). An ioredis `Redis` or `Cluster`
 // fits these interfaces as it is.
 import { LockStorageError } from '../../core/errors.js';
@@ -59,7 +59,7 @@ export function storageError(action: string, resource: string, cause: unknown): 
 
 /** The channel a release of `resource` is published on (channels are not keys). */
 export function releaseChannel(resource: string): string {
-  return `locksmith:released:${resource}`;
+  return `lockwright:released:${resource}`;
 }
 
 /**
@@ -71,8 +71,8 @@ export function releaseChannel(resource: string): string {
  * same names, so that a deployment moving to Cluster keeps its counters.
  */
 export function fencingKey(resource: string): string {
-  if (hasHashTag(resource) || resource.includes('}')) return `${resource}:locksmith:fence`;
-  return `{${resource}}:locksmith:fence`;
+  if (hasHashTag(resource) || resource.includes('}')) return `${resource}:lockwright:fence`;
+  return `{${resource}}:lockwright:fence`;
 }
 
 function hasHashTag(name: string): boolean {

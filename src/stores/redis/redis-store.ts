@@ -31,7 +31,7 @@ import {
 } from './scripts.js';
 import { RedisWaitQueues, type Attempt } from './wait-queue.js';
 
-const TOKEN = 'locksmith:redis:token';
+const TOKEN = 'lockwright:redis:token';
 
 /** Stores whose client was made for them (createStore with a DSN): close() quits it. */
 const owningStores = new WeakSet<RedisStore>();
@@ -47,7 +47,7 @@ export interface RedisStoreOptions {
   /**
    * Longest pause in ms between two tries of a waiting acquire when no release is
    * published (a lost message, or a PHP Symfony holder, which does not publish).
-   * Releases by locksmith wake waiters at once. Default 1,000.
+   * Releases by lockwright wake waiters at once. Default 1,000.
    */
   pollInterval?: number;
 }

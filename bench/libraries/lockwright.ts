@@ -1,4 +1,4 @@
-// locksmith through its public API: LockFactory -> Lock, blocking acquire(true).
+// lockwright through its public API: LockFactory -> Lock, blocking acquire(true).
 import type { Lock, PersistingStore } from '../../dist/index.js';
 import type { LockEnv } from '../harness/workspace.js';
 import { connectRedis, REDIS_TTL_MS } from './redis-client.js';
@@ -13,42 +13,42 @@ function wrap(lock: Lock): BenchLock {
   };
 }
 
-const locksmith = () => import('../../dist/index.js');
+const lockwright = () => import('../../dist/index.js');
 
 async function session(store: PersistingStore, ttl?: number, close = async () => {}): Promise<Session> {
-  const factory = new (await locksmith()).LockFactory(store);
+  const factory = new (await lockwright()).LockFactory(store);
   return { lock: (resource) => wrap(factory.createLock(resource, ttl === undefined ? {} : { ttl })), close };
 }
 
 const localCalls = { acquire: 'await lock.acquire(true)', tryAcquire: 'await lock.acquire()', release: 'await lock.release()' };
 
-export const locksmithFlock: Library = {
-  id: 'locksmith-flock',
-  name: 'locksmith FlockStore',
+export const lockwrightFlock: Library = {
+  id: 'lockwright-flock',
+  name: 'lockwright FlockStore',
   backend: 'local',
   mechanism: 'flock',
   waits: 'flock(2) in the kernel on one addon waiter thread per resource and process; other waiters of the process queue in JS (FIFO)',
   waitsOnThreadpool: false,
   excludesInProcess: true,
   calls: localCalls,
-  connect: async (env: LockEnv) => session(new (await locksmith()).FlockStore(env.dir)),
+  connect: async (env: LockEnv) => session(new (await lockwright()).FlockStore(env.dir)),
 };
 
-export const locksmithSemaphore: Library = {
-  id: 'locksmith-semaphore',
-  name: 'locksmith SemaphoreStore',
+export const lockwrightSemaphore: Library = {
+  id: 'lockwright-semaphore',
+  name: 'lockwright SemaphoreStore',
   backend: 'local',
   mechanism: 'semop',
   waits: 'semtimedop(2) in the kernel on one addon waiter thread per resource and process; other waiters of the process queue in JS (FIFO)',
   waitsOnThreadpool: false,
   excludesInProcess: true,
   calls: localCalls,
-  connect: async (env: LockEnv) => session(new (await locksmith()).SemaphoreStore({ namespace: env.namespace })),
+  connect: async (env: LockEnv) => session(new (await lockwright()).SemaphoreStore({ namespace: env.namespace })),
 };
 
-export const locksmithRedis: Library = {
-  id: 'locksmith-redis',
-  name: 'locksmith RedisStore',
+export const lockwrightRedis: Library = {
+  id: 'lockwright-redis',
+  name: 'lockwright RedisStore',
   backend: 'redis',
   waits: `subscribes to the resource's release channel and retries when a release is published; fallback poll bounded by the holder's TTL and pollInterval 1 s (default); TTL ${REDIS_TTL_MS / 1000} s`,
   waitsOnThreadpool: false,
@@ -56,7 +56,7 @@ export const locksmithRedis: Library = {
   calls: { acquire: 'await lock.acquire(true)', tryAcquire: 'await lock.acquire()', release: 'await lock.release()' },
   async connect(env: LockEnv) {
     const client = await connectRedis(env);
-    return session(new (await locksmith()).RedisStore(client), REDIS_TTL_MS, async () => {
+    return session(new (await lockwright()).RedisStore(client), REDIS_TTL_MS, async () => {
       client.disconnect();
     });
   },
