@@ -38,15 +38,15 @@ export {
   NotSupportedError,
   UnserializableKeyError,
 } from './core/errors.js';
-export { InMemoryStore, type InMemoryStoreOptions } from './stores/in-memory-store.js';
-export { NullStore } from './stores/null-store.js';
-export { FlockStore, type FlockStoreOptions } from './stores/flock-store.js';
-export { SemaphoreStore, type SemaphoreStoreOptions } from './stores/semaphore-store.js';
+export { InMemoryStore, type InMemoryStoreOptions } from './stores/memory/in-memory-store.js';
+export { NullStore } from './stores/memory/null-store.js';
+export { FlockStore, type FlockStoreOptions } from './stores/local/flock-store.js';
+export { SemaphoreStore, type SemaphoreStoreOptions } from './stores/local/semaphore-store.js';
 export { isNativeAvailable } from './native.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store.js';
 export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.js';
-export { CombinedStore, type CombinedStoreOptions } from './stores/combined-store.js';
-export { ConsensusStrategy, UnanimousStrategy, type Strategy } from './stores/strategies.js';
+export { CombinedStore, type CombinedStoreOptions } from './stores/combined/combined-store.js';
+export { ConsensusStrategy, UnanimousStrategy, type Strategy } from './stores/combined/strategies.js';
 export { createStore } from './stores/create-store.js';
 export { LockManager, type ExecuteOptions, type WaitAndExecuteOptions, type LockedCallback } from './manager/lock-manager.js';
 export type { LockManagerConfig, StoreConfig, RetryConfig } from './manager/config.js';

@@ -1,7 +1,7 @@
 // `lockwright list`: the lock files of an flock directory and who holds them.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FlockStore } from '../stores/flock-store.js';
+import { FlockStore } from '../stores/local/flock-store.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { flockHolders, type FlockHolder } from './proc-locks.js';
 import { closeStore, openStore } from './store-option.js';

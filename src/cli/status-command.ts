@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { Key } from '../core/key.js';
 import { Lock } from '../core/lock.js';
-import { FlockStore } from '../stores/flock-store.js';
+import { FlockStore } from '../stores/local/flock-store.js';
 import { flockHolders, type FlockHolder } from './proc-locks.js';
 import { closeStore, openStore } from './store-option.js';
 

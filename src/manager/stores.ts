@@ -3,10 +3,10 @@ import { InvalidArgumentError } from '../core/errors.js';
 import type { PersistingStore } from '../core/store.js';
 import { createStore } from '../stores/create-store.js';
 export { closeStore } from '../stores/close-store.js';
-import { FlockStore } from '../stores/flock-store.js';
-import { InMemoryStore } from '../stores/in-memory-store.js';
-import { NullStore } from '../stores/null-store.js';
-import { SemaphoreStore } from '../stores/semaphore-store.js';
+import { FlockStore } from '../stores/local/flock-store.js';
+import { InMemoryStore } from '../stores/memory/in-memory-store.js';
+import { NullStore } from '../stores/memory/null-store.js';
+import { SemaphoreStore } from '../stores/local/semaphore-store.js';
 import type { StoreConfig } from './config.js';
 
 export function buildStore(name: string, config: StoreConfig): PersistingStore {

@@ -3,13 +3,13 @@ import { createRequire } from 'node:module';
 import { isAbsolute } from 'node:path';
 import { InvalidArgumentError, NotSupportedError, describeValue } from '../core/errors.js';
 import type { PersistingStore } from '../core/store.js';
-import { FlockStore } from './flock-store.js';
-import { InMemoryStore } from './in-memory-store.js';
-import { NullStore } from './null-store.js';
+import { FlockStore } from './local/flock-store.js';
+import { InMemoryStore } from './memory/in-memory-store.js';
+import { NullStore } from './memory/null-store.js';
 import { isRedisClient, type RedisClient } from './redis/client.js';
 import { parseRedisDsn, redactDsn } from './redis/dsn.js';
 import { RedisStore, ownClient } from './redis/redis-store.js';
-import { SemaphoreStore } from './semaphore-store.js';
+import { SemaphoreStore } from './local/semaphore-store.js';
 
 const UNSUPPORTED_SCHEMES = /^(memcached|mongodb(\+srv)?|mysql2?|mssql|oci8?|pdo_oci|pgsql(\+advisory)?|postgres(ql)?(\+advisory)?|sqlite3?|sqlsrv|zookeeper):/i;
 

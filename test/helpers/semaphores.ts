@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll } from 'vitest';
-import { semaphoreIdentity } from '../../src/stores/semaphore-key.js';
+import { semaphoreIdentity } from '../../src/stores/local/semaphore-key.js';
 
 /**
  * A namespace of its own for one test file, and the clean-up of every System V set its

@@ -3,10 +3,10 @@ import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FlockStore, InvalidArgumentError, Key, LockFactory } from '../../src/index.js';
-import { flockFileName } from '../../src/stores/flock-file-name.js';
-import { runConformance } from '../conformance/index.js';
-import { tempDir } from '../helpers/tmp.js';
+import { FlockStore, InvalidArgumentError, Key, LockFactory } from '../../../src/index.js';
+import { flockFileName } from '../../../src/stores/local/flock-file-name.js';
+import { runConformance } from '../../conformance/index.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const dir = tempDir();
 
@@ -115,7 +115,7 @@ describe('FlockStore directories', () => {
     const readOnly = join(tempDir(), 'read-only');
     mkdirSync(readOnly, { mode: 0o755 });
     chmodSync(dirname(readOnly), 0o755);
-    const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+    const entry = fileURLToPath(new URL('../../../dist/index.js', import.meta.url));
     const code = `import(${JSON.stringify(entry)}).then(({ FlockStore }) => {
       try { new FlockStore(${JSON.stringify(readOnly)}); console.log('no error'); }
       catch (e) { console.log(e.name + ': ' + e.message); }
@@ -140,7 +140,7 @@ describe('FlockStore directories', () => {
 describe('FlockStore handle reuse', () => {
   it('never locks a deleted lock file through a kept handle', async () => {
     const { unlinkSync } = await import('node:fs');
-    const { LockHolder } = await import('../helpers/child.js');
+    const { LockHolder } = await import('../../helpers/child.js');
     const own = tempDir();
     const factory = new LockFactory(new FlockStore(own));
     const lock = factory.createLock('deleted-behind-our-back');

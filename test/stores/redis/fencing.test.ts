@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Key, LockFactory, RedisStore } from '../../src/index.js';
-import { fencingKey } from '../../src/stores/redis/client.js';
-import { RedisServer, ready } from '../helpers/redis-server.js';
+import { Key, LockFactory, RedisStore } from '../../../src/index.js';
+import { fencingKey } from '../../../src/stores/redis/client.js';
+import { RedisServer, ready } from '../../helpers/redis-server.js';
 
 const server = await RedisServer.start();
 const client = await ready(server.client());

@@ -7,8 +7,8 @@ import {
   LockReleasingError,
   LockStorageError,
   RedisStore,
-} from '../../src/index.js';
-import { RedisServer, eventually, ready } from '../helpers/redis-server.js';
+} from '../../../src/index.js';
+import { RedisServer, eventually, ready } from '../../helpers/redis-server.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Key, LockFactory, NullStore, isBlockingSharedLockStore, isBlockingStore } from '../../src/index.js';
+import { Key, LockFactory, NullStore, isBlockingSharedLockStore, isBlockingStore } from '../../../src/index.js';
 
 describe('NullStore', () => {
   it('grants every lock and stores nothing', async () => {

@@ -8,9 +8,9 @@ import {
   LockFactory,
   RedisStore,
   type RedisClient,
-} from '../../src/index.js';
-import { runConformance } from '../conformance/index.js';
-import { RedisServer, eventually, ready } from '../helpers/redis-server.js';
+} from '../../../src/index.js';
+import { runConformance } from '../../conformance/index.js';
+import { RedisServer, eventually, ready } from '../../helpers/redis-server.js';
 
 const server = await RedisServer.start();
 const client = await ready(server.client());

@@ -6,9 +6,9 @@ import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { tempDir } from '../helpers/tmp.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 it('loads without ioredis, and a redis DSN asks for it with NotSupportedError', () => {
   const dir = tempDir();

@@ -1,8 +1,8 @@
 // A Redis lock costs one round trip to acquire (saved with the Lock's TTL, no refresh
 // after) and one to release (the delete script is atomic, no exists() after).
 import { describe, expect, it } from 'vitest';
-import { LockFactory, RedisStore, type RedisClient } from '../../src/index.js';
-import { RedisServer, ready } from '../helpers/redis-server.js';
+import { LockFactory, RedisStore, type RedisClient } from '../../../src/index.js';
+import { RedisServer, ready } from '../../helpers/redis-server.js';
 
 const server = await RedisServer.start();
 const client = await ready(server.client());

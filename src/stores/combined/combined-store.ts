@@ -2,12 +2,12 @@
 // agrees (Symfony's CombinedStore). Unlike Symfony, the stores are asked in parallel:
 // the outcome is the same (a failure, a throw included, counts against the quorum, and
 // a save that misses it is rolled back everywhere), but it costs one round trip, not N.
-import { InvalidArgumentError, LockConflictedError, describeValue } from '../core/errors.js';
-import { setFencingToken } from '../core/fencing.js';
-import type { Key } from '../core/key.js';
-import type { Logger } from '../core/lock.js';
-import { isSharedLockStore, type PersistingStore, type SharedLockStore } from '../core/store.js';
-import { checkNotExpired } from './expiring.js';
+import { InvalidArgumentError, LockConflictedError, describeValue } from '../../core/errors.js';
+import { setFencingToken } from '../../core/fencing.js';
+import type { Key } from '../../core/key.js';
+import type { Logger } from '../../core/lock.js';
+import { isSharedLockStore, type PersistingStore, type SharedLockStore } from '../../core/store.js';
+import { checkNotExpired } from '../expiring.js';
 import type { Strategy } from './strategies.js';
 
 interface Outcome {

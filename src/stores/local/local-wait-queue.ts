@@ -2,9 +2,9 @@
 // per (resource, mode) per process. Further waiters queue here, first in first out, so
 // 1,000 waiters on one resource cost one thread and the kernel still arbitrates fairly
 // between processes (each process is one waiter).
-import { LockConflictedError } from '../core/errors.js';
-import type { WaitOptions } from '../core/store.js';
-import { setLongTimeout } from '../core/wait.js';
+import { LockConflictedError } from '../../core/errors.js';
+import type { WaitOptions } from '../../core/store.js';
+import { setLongTimeout } from '../../core/wait.js';
 
 /** A kernel wait in flight; `cancel()` true means it will never call back. */
 export interface KernelWait {

@@ -2,7 +2,7 @@
 import { accessSync, chmodSync, constants, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { InvalidArgumentError, LockStorageError, describeValue } from '../core/errors.js';
+import { InvalidArgumentError, LockStorageError, describeValue } from '../../core/errors.js';
 
 /**
  * A directory private to this user: `$XDG_RUNTIME_DIR/lockwright` when the runtime dir

@@ -1,7 +1,7 @@
 // NullStore: every lock is granted and nothing is stored. For disabling locking in
 // tests or single-process setups without changing the calling code.
-import type { Key } from '../core/key.js';
-import type { BlockingSharedLockStore } from '../core/store.js';
+import type { Key } from '../../core/key.js';
+import type { BlockingSharedLockStore } from '../../core/store.js';
 
 export class NullStore implements BlockingSharedLockStore {
   async save(_key: Key): Promise<void> {}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SemaphoreStore } from '../../src/index.js';
-import { runConformance } from '../conformance/index.js';
-import { semaphoreNamespace } from '../helpers/semaphores.js';
+import { SemaphoreStore } from '../../../src/index.js';
+import { runConformance } from '../../conformance/index.js';
+import { semaphoreNamespace } from '../../helpers/semaphores.js';
 
 const { namespace, track } = semaphoreNamespace();
 
@@ -14,9 +14,9 @@ runConformance({
 
 describe('SemaphoreStore handle reuse', () => {
   it('opens a fresh set when the kept one was removed while idle', async () => {
-    const { removeSemaphoreSet } = await import('../helpers/semaphores.js');
-    const { semaphoreIdentity } = await import('../../src/stores/semaphore-key.js');
-    const { LockFactory } = await import('../../src/index.js');
+    const { removeSemaphoreSet } = await import('../../helpers/semaphores.js');
+    const { semaphoreIdentity } = await import('../../../src/stores/local/semaphore-key.js');
+    const { LockFactory } = await import('../../../src/index.js');
     const resource = `removed-while-idle-${process.pid}`;
     track(resource);
     const factory = new LockFactory(new SemaphoreStore({ namespace }));

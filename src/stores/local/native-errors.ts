@@ -1,6 +1,6 @@
 // Turning the addon's errno errors into lock errors, in one place.
-import { LockStorageError } from '../core/errors.js';
-import type { NativeError } from '../native.js';
+import { LockStorageError } from '../../core/errors.js';
+import type { NativeError } from '../../native.js';
 
 export function isNativeError(error: unknown): error is NativeError {
   return error instanceof Error && typeof (error as Partial<NativeError>).code === 'string';

@@ -2,11 +2,11 @@
 // remote store (RedisStore's data model: owner tokens, a write flag, per-holder expiry),
 // so applications and tests get the real behaviour without a server.
 import { randomBytes } from 'node:crypto';
-import { LockConflictedError } from '../core/errors.js';
-import { validateOptionalTtl, validateTtl } from '../core/duration.js';
-import type { Key } from '../core/key.js';
-import type { SharedLockStore } from '../core/store.js';
-import { checkNotExpired } from './expiring.js';
+import { LockConflictedError } from '../../core/errors.js';
+import { validateOptionalTtl, validateTtl } from '../../core/duration.js';
+import type { Key } from '../../core/key.js';
+import type { SharedLockStore } from '../../core/store.js';
+import { checkNotExpired } from '../expiring.js';
 
 const TOKEN = 'lockwright:in-memory:token';
 

@@ -2,11 +2,11 @@
 // release, a key handed over to another process, fencing tokens across processes.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Key, LockFactory, RedisStore } from '../../src/index.js';
-import { LockHolder } from '../helpers/child.js';
-import { RedisServer, ready } from '../helpers/redis-server.js';
+import { Key, LockFactory, RedisStore } from '../../../src/index.js';
+import { LockHolder } from '../../helpers/child.js';
+import { RedisServer, ready } from '../../helpers/redis-server.js';
 
-const script = fileURLToPath(new URL('../fixtures/redis-lock-holder.mjs', import.meta.url));
+const script = fileURLToPath(new URL('../../fixtures/redis-lock-holder.mjs', import.meta.url));
 const server = await RedisServer.start();
 const client = await ready(server.client());
 const admin = await ready(server.client());

@@ -1,11 +1,11 @@
 // SemaphoreStore: System V semaphore locks through the native addon (Linux). Blocking in
 // the kernel, exclusive only (acquireRead falls back to acquire), released by the kernel
 // (SEM_UNDO) when the holding process dies.
-import { InvalidArgumentError, LockConflictedError, LockStorageError, NotSupportedError, describeValue } from '../core/errors.js';
-import { validateTtl } from '../core/duration.js';
-import type { Key } from '../core/key.js';
-import type { BlockingStore, WaitOptions } from '../core/store.js';
-import { loadNative, type NativeBinding, type SemaphoreHandle } from '../native.js';
+import { InvalidArgumentError, LockConflictedError, LockStorageError, NotSupportedError, describeValue } from '../../core/errors.js';
+import { validateTtl } from '../../core/duration.js';
+import type { Key } from '../../core/key.js';
+import type { BlockingStore, WaitOptions } from '../../core/store.js';
+import { loadNative, type NativeBinding, type SemaphoreHandle } from '../../native.js';
 import { IdleHandlePool } from './idle-handle-pool.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { storageError } from './native-errors.js';

@@ -10,9 +10,9 @@ import {
   RedisStore,
   UnanimousStrategy,
   type PersistingStore,
-} from '../../src/index.js';
-import { runConformance } from '../conformance/index.js';
-import { RedisServer, eventually, ready } from '../helpers/redis-server.js';
+} from '../../../src/index.js';
+import { runConformance } from '../../conformance/index.js';
+import { RedisServer, eventually, ready } from '../../helpers/redis-server.js';
 
 const servers = await Promise.all([RedisServer.start(), RedisServer.start(), RedisServer.start()]);
 const clients = await Promise.all(servers.map((s) => ready(s.client())));

@@ -2,11 +2,11 @@
 // Blocking (in the kernel, on the addon's waiter threads), shared, released by the
 // kernel when the process dies. Lock files are named as Symfony's FlockStore names them.
 import { join } from 'node:path';
-import { InvalidArgumentError, LockConflictedError, LockStorageError, describeValue } from '../core/errors.js';
-import { validateTtl } from '../core/duration.js';
-import type { Key } from '../core/key.js';
-import type { BlockingSharedLockStore, BlockingStore, WaitOptions } from '../core/store.js';
-import { loadNative, type FlockHandle, type NativeBinding } from '../native.js';
+import { InvalidArgumentError, LockConflictedError, LockStorageError, describeValue } from '../../core/errors.js';
+import { validateTtl } from '../../core/duration.js';
+import type { Key } from '../../core/key.js';
+import type { BlockingSharedLockStore, BlockingStore, WaitOptions } from '../../core/store.js';
+import { loadNative, type FlockHandle, type NativeBinding } from '../../native.js';
 import { flockFileName } from './flock-file-name.js';
 import { IdleHandlePool } from './idle-handle-pool.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryStore, InvalidTtlError, Key } from '../../src/index.js';
-import { runConformance } from '../conformance/index.js';
+import { InMemoryStore, InvalidTtlError, Key } from '../../../src/index.js';
+import { runConformance } from '../../conformance/index.js';
 
 const shared = new InMemoryStore();
 
