@@ -2,7 +2,7 @@
 // unit (LOCK_TTL and LOCK_MAX_WAIT in seconds, LOCK_RETRY_DELAY in milliseconds); an
 // invalid value is an error naming the variable and the value.
 import { InvalidArgumentError } from '../core/errors.js';
-import { redactDsn } from '../stores/redis/dsn.js';
+import { redactDsn } from '../stores/dsn.js';
 import type { LockManagerConfig, StoreConfig } from './config.js';
 
 export type Env = Record<string, string | undefined>;

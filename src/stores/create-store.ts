@@ -7,7 +7,8 @@ import { FlockStore } from './local/flock-store.js';
 import { InMemoryStore } from './memory/in-memory-store.js';
 import { NullStore } from './memory/null-store.js';
 import { isRedisClient, type RedisClient } from './redis/client.js';
-import { parseRedisDsn, redactDsn } from './redis/dsn.js';
+import { redactDsn } from './dsn.js';
+import { parseRedisDsn } from './redis/dsn.js';
 import { RedisStore, ownClient } from './redis/redis-store.js';
 import { SemaphoreStore } from './local/semaphore-store.js';
 

@@ -1,6 +1,7 @@
 // redis:// and rediss:// DSNs: parsed into ioredis options, with errors that name what
 // is wrong and never show a password.
 import { InvalidArgumentError } from '../../core/errors.js';
+import { redactDsn } from '../dsn.js';
 
 export interface RedisDsn {
   cluster: boolean;
@@ -9,16 +10,6 @@ export interface RedisDsn {
   path?: string;
   options: Record<string, unknown>;
   store: { initialTtl?: number; pollInterval?: number };
-}
-
-/** The DSN with passwords masked, for messages. */
-export function redactDsn(dsn: string): string {
-  return dsn
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_all, scheme: string, userinfo: string) => {
-      const colon = userinfo.indexOf(':');
-      return `${scheme}${colon === -1 ? '***' : `${userinfo.slice(0, colon)}:***`}@`;
-    })
-    .replace(/([?&](?:password|pass|auth)=)[^&#]*/gi, '$1***');
 }
 
 export function parseRedisDsn(dsn: string): RedisDsn {
