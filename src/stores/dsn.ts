@@ -5,6 +5,7 @@
 // the secret in plain sight. We therefore treat everything up to the *last*
 // "@" as userinfo: a DSN whose query holds an "@" loses its host from the
 // message too, and that is the right side to err on.
+import { InvalidArgumentError } from '../core/errors.js';
 
 /** The DSN with its password (userinfo and `password=`/`pass=`/`auth=` options) replaced by `***`. */
 export function redactDsn(dsn: string): string {
@@ -23,4 +24,13 @@ export function redactDsn(dsn: string): string {
     }
   }
   return out.replace(/([?&;](?:password|pass|passwd|pwd|auth)=)[^&#;]*/gi, '$1***');
+}
+
+/** decodeURIComponent, with an InvalidArgumentError naming the (redacted) DSN on bad encoding. */
+export function decodeDsnPart(text: string, dsn: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new InvalidArgumentError(`Invalid store DSN "${redactDsn(dsn)}": bad percent-encoding.`);
+  }
 }

@@ -1,0 +1,13 @@
+// Every backend createStore() knows, in the order they are tried. Add a backend here.
+import type { StoreBackend } from './backend.js';
+import { flockBackend, semaphoreBackend } from './local/backend.js';
+import { inMemoryBackend, nullBackend } from './memory/backend.js';
+import { redisBackend } from './redis/backend.js';
+
+export const STORE_BACKENDS: readonly StoreBackend[] = [
+  flockBackend,
+  semaphoreBackend,
+  inMemoryBackend,
+  nullBackend,
+  redisBackend,
+];

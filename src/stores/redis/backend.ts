@@ -1,0 +1,51 @@
+// redis:// and rediss:// DSNs and ioredis clients, for createStore().
+import { NotSupportedError } from '../../core/errors.js';
+import type { StoreBackend } from '../backend.js';
+import { loadOptionalPeer } from '../optional-peer.js';
+import { isRedisClient, type RedisClient } from './client.js';
+import { parseRedisDsn } from './dsn.js';
+import { RedisStore, ownClient } from './redis-store.js';
+
+export const redisBackend: StoreBackend = {
+  dsnForms: ['redis://…', 'rediss://…'],
+  accepts: (dsn) => /^rediss?:/i.test(dsn),
+  fromDsn: redisStoreFromDsn,
+  isClient: isRedisClient,
+  fromClient: (client) => new RedisStore(client as RedisClient),
+  clientForm: 'an ioredis client',
+};
+
+function redisStoreFromDsn(dsn: string): RedisStore {
+  const parsed = parseRedisDsn(dsn);
+  const ioredis = loadIoredis();
+  let client: OwnedClient;
+  if (parsed.cluster) {
+    const { lazyConnect, maxRetriesPerRequest, enableOfflineQueue, ...redisOptions } = parsed.options;
+    const clusterOptions: Record<string, unknown> = { lazyConnect, redisOptions: { ...redisOptions, maxRetriesPerRequest } };
+    if (enableOfflineQueue !== undefined) clusterOptions.enableOfflineQueue = enableOfflineQueue;
+    client = new ioredis.Cluster(parsed.nodes, clusterOptions);
+  } else {
+    const target = parsed.path !== undefined ? { path: parsed.path } : parsed.nodes[0]!;
+    client = new ioredis.Redis({ ...target, ...parsed.options });
+  }
+  // The store owns this client: failures reach callers through the store's errors, not
+  // as "[ioredis] Unhandled error event" lines on stderr.
+  client.on('error', () => {});
+  return ownClient(new RedisStore(client, parsed.store));
+}
+
+type OwnedClient = RedisClient & { on(event: 'error', listener: () => void): unknown };
+interface IoredisModule {
+  Redis: new (options: Record<string, unknown>) => OwnedClient;
+  Cluster: new (nodes: Array<{ host: string; port: number }>, options: Record<string, unknown>) => OwnedClient;
+}
+
+function loadIoredis(): IoredisModule {
+  const loaded = loadOptionalPeer<Partial<IoredisModule> & { default?: Partial<IoredisModule> }>('ioredis', 'A redis:// store');
+  const Redis = loaded.Redis ?? loaded.default?.Redis;
+  const Cluster = loaded.Cluster ?? loaded.default?.Cluster;
+  if (typeof Redis !== 'function' || typeof Cluster !== 'function') {
+    throw new NotSupportedError('The installed ioredis package exports no Redis and Cluster classes (ioredis 5 or later is needed).');
+  }
+  return { Redis, Cluster };
+}
