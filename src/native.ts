@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NotSupportedError } from './core/errors.js';
 
 /**
  * An `Error` thrown or delivered by the addon. Shaped like Node's own fs errors:
@@ -120,10 +121,13 @@ export function loadNative(): NativeBinding {
     cached = nodeGypBuild(packageRoot) as NativeBinding;
     return cached;
   } catch (cause) {
-    loadError = new Error(
-      `lockwright's native addon could not be loaded (${(cause as Error).message}). ` +
-        'Local stores (FlockStore, SemaphoreStore) need it: run `npm rebuild lockwright` ' +
-        '(needs python3, make and a C++17 compiler), or allow its install script.',
+    // No prebuild for this platform and no build of our own (the install script says why
+    // once; this is what a user meets later). Only the local stores need the addon.
+    loadError = new NotSupportedError(
+      `lockwright's native addon is not available on ${process.platform}-${process.arch} ` +
+        `(${(cause as Error).message.split('\n')[0]}). FlockStore and SemaphoreStore need it; the Redis, ` +
+        'SQL and in-memory stores do not. To build it, install python3, make and a C++17 compiler ' +
+        "(Debian/Ubuntu: apt-get install python3 make g++) and run 'npm rebuild lockwright'.",
       { cause },
     );
     throw loadError;

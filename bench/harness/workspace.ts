@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { semaphoreIdentity } from '../../dist/stores/semaphore-key.js';
+import { semaphoreIdentity } from '../../dist/stores/local/semaphore-key.js';
 
 /** What a library needs to find the same locks from any process of the run. */
 export interface LockEnv {

@@ -61,11 +61,7 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
       throw new InvalidArgumentError(`FlockStore option "mode" must be permission bits between 0 and 0o777; got ${describeValue(mode)}.`);
     }
-    try {
-      this.#native = loadNative();
-    } catch (error) {
-      throw new LockStorageError((error as Error).message, { cause: error });
-    }
+    this.#native = loadNative(); // NotSupportedError, with what to install, when the addon is missing
     this.mode = mode;
     this.dir = parsed.dir === undefined ? preparePrivateLockDir(defaultLockDir()) : prepareLockDir(parsed.dir);
   }

@@ -66,11 +66,7 @@ export class SemaphoreStore implements BlockingStore {
     if (typeof namespace !== 'string' || namespace.length === 0) {
       throw new InvalidArgumentError(`SemaphoreStore option "namespace" must be a non-empty string; got ${describeValue(namespace)}.`);
     }
-    try {
-      this.#native = loadNative();
-    } catch (error) {
-      throw new LockStorageError((error as Error).message, { cause: error });
-    }
+    this.#native = loadNative(); // NotSupportedError, with what to install, when the addon is missing
     if (!this.#native.buildInfo().semaphores) {
       throw new NotSupportedError('This build of the lockwright addon has no System V semaphore support.');
     }
