@@ -58,14 +58,16 @@ const env = () => ({ ...process.env, PATH: bin, npm_config_audit: 'false', npm_c
 beforeAll(() => {
   bin = noCompilerPath();
   const scratch = scratchCopy('repo');
-  // prepack builds dist/ and the prebuild; --json gives the file list.
-  const packed = JSON.parse(
-    execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 400_000 }),
-  ) as Array<{ filename: string; files: Array<{ path: string }> }>;
-  tarball = join(work, packed[0]!.filename);
-  packedFiles = packed[0]!.files.map((f) => f.path);
+  // prepack builds dist/ and the prebuild (its compiler output goes to stdout, so the
+  // tarball's name and file list are read afterwards rather than from --json).
+  execFileSync('npm', ['pack', '--pack-destination', work], { cwd: scratch, stdio: 'ignore', timeout: 400_000 });
+  tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
+  packedFiles = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ''));
   project = emptyProject('app');
-  installLog = execFileSync('npm', ['install', '--foreground-scripts', '--prefer-offline', tarball], {
+  installLog = execFileSync('npm', ['install', '--foreground-scripts', '--prefer-offline', tarball, 'ioredis@5'], {
     cwd: project,
     env: env(),
     encoding: 'utf8',
