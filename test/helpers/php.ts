@@ -1,6 +1,7 @@
 // Driving a PHP fixture that uses Symfony's own lock stores: `try-*` modes answer once,
 // `hold-*` modes take the lock and keep it until told to release (a line on stdin).
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export interface PhpFixture {
   tryOnce(resource: string, mode: 'try-write' | 'try-read'): string;
@@ -33,4 +34,25 @@ export function phpFixture(args: (encodedResource: string, mode: string) => stri
       };
     },
   };
+}
+
+/**
+ * Fails the test file, naming the Debian packages to install, unless `php` runs with the
+ * given extensions and Symfony files. Interop is never skipped: a skipped interop test
+ * would hide exactly the break it exists to catch.
+ */
+export function requirePhp(needs: { extensions?: string[]; files?: string[]; packages: string[] }): void {
+  let modules: string;
+  try {
+    modules = execFileSync('php', ['-m'], { encoding: 'utf8' });
+  } catch {
+    throw new Error(`The PHP interop tests need php: apt-get install ${needs.packages.join(' ')}`);
+  }
+  const missing = [
+    ...(needs.extensions ?? []).filter((ext) => !new RegExp(`^${ext}$`, 'mi').test(modules)).map((ext) => `the PHP extension ${ext}`),
+    ...(needs.files ?? []).filter((file) => !existsSync(file)),
+  ];
+  if (missing.length > 0) {
+    throw new Error(`The PHP interop tests need ${missing.join(', ')}: apt-get install ${needs.packages.join(' ')}`);
+  }
 }
