@@ -228,3 +228,14 @@ const proxies = new Set<PartitionProxy>();
 afterAll(async () => {
   await Promise.all([...proxies].map((p) => p.close()));
 });
+
+/**
+ * Resolves once someone waits for `resource` on this server (subscribed to its release
+ * channel): the event a test needs before releasing, instead of a sleep that guesses.
+ */
+export async function waitingFor(admin: Redis, resource: string, ms = 10_000): Promise<void> {
+  await eventually(async () => {
+    const [, count] = (await admin.pubsub('NUMSUB', `lockwright:released:${resource}`)) as [string, number];
+    if (Number(count) < 1) throw new Error(`nobody waits for "${resource}" after ${ms} ms`);
+  }, ms);
+}
