@@ -68,6 +68,12 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
   readonly #initialTtl: number;
   readonly #notifier: ReleaseNotifier;
   readonly #waits: RedisWaitQueues;
+  /**
+   * Acquisitions started per key. A wait that ended with a try still in flight gives a
+   * late grant back only if no acquisition with the key began since: a newer one (the
+   * same token) owns that grant, and giving it back would release the newer holding.
+   */
+  readonly #acquisitions = new WeakMap<Key, number>();
 
   /** `client`: an ioredis `Redis` or `Cluster` (or anything with the same methods). */
   constructor(client: RedisClient, options: RedisStoreOptions = {}) {
@@ -106,10 +112,12 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
   }
 
   async save(key: Key): Promise<void> {
+    this.#began(key);
     if (!(await this.#trySave(key, false)).granted) throw conflict(key);
   }
 
   async saveRead(key: Key): Promise<void> {
+    this.#began(key);
     if (!(await this.#trySave(key, true)).granted) throw conflict(key);
   }
 
@@ -166,6 +174,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     if (options.timeout !== undefined) validateTimeout(options.timeout, 'options.timeout');
     options.signal?.throwIfAborted();
     tokenOf(key); // a forged token is refused here, not retried
+    const acquisition = this.#began(key);
     const source = {
       attempt: async (): Promise<Attempt> => {
         // Each try stands for a fresh acquisition: the time spent waiting is not held time.
@@ -181,10 +190,18 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
           throw error;
         }
       },
-      abandon: () => this.delete(key),
+      abandon: async () => {
+        if (this.#acquisitions.get(key) === acquisition) await this.delete(key);
+      },
     };
     const id = `${shared ? 'read' : 'write'}:${key.resource}`;
     return this.#waits.wait(id, releaseChannel(key.resource), source, options, `the "${key.resource}" lock`);
+  }
+
+  #began(key: Key): number {
+    const count = (this.#acquisitions.get(key) ?? 0) + 1;
+    this.#acquisitions.set(key, count);
+    return count;
   }
 
   async #eval(script: RedisScript, action: string, key: Key, args: Array<string | number>, extraKey?: string): Promise<unknown> {
