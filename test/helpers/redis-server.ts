@@ -3,7 +3,7 @@
 // 127.0.0.1:6379 is never touched.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -33,22 +33,36 @@ function freePort(): Promise<number> {
   });
 }
 
+export interface RedisServerOptions {
+  /** Also listen on a Unix socket, `socket` (in the server's own directory). */
+  unixSocket?: boolean;
+  /** Listen with TLS only (on `port`), with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
+}
+
 export class RedisServer {
   readonly port: number;
   readonly dir: string;
+  readonly #options: RedisServerOptions;
   #process: ChildProcess | null = null;
 
-  private constructor(port: number) {
+  private constructor(port: number, options: RedisServerOptions) {
     this.port = port;
+    this.#options = options;
     this.dir = mkdtempSync(join(tmpdir(), 'lockwright-redis-'));
   }
 
   /** Starts a redis-server on a free port; it is stopped after the test file. */
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options);
     servers.add(server);
     await server.restart();
     return server;
+  }
+
+  /** The Unix socket's path (with `unixSocket: true`). */
+  get socket(): string {
+    return join(this.dir, 'redis.sock');
   }
 
   get url(): string {
@@ -62,9 +76,14 @@ export class RedisServer {
   /** (Re)starts the server on its port, resolving once it accepts connections. */
   async restart(): Promise<void> {
     if (this.#process) return;
+    const { tls, unixSocket } = this.#options;
+    const listen = tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-auth-clients', 'no']
+      : ['--port', String(this.port)];
+    if (unixSocket) listen.push('--unixsocket', this.socket, '--unixsocketperm', '700');
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
+      [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#process = child;
@@ -76,7 +95,9 @@ export class RedisServer {
       };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
-      child.once('error', reject);
+      child.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'ENOENT' ? new Error('redis-server is not installed: apt-get install redis-server') : error),
+      );
       child.once('exit', (code) => reject(new Error(`redis-server on ${this.port} exited with ${code}: ${output}`)));
     });
     child.stdout!.removeAllListeners('data');
@@ -141,4 +162,80 @@ export async function eventually(check: () => Promise<unknown>, ms = 5_000): Pro
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/**
+ * A TCP proxy in front of a server, for network partitions: `partition()` stops
+ * forwarding in both directions without closing anything (a silent network: commands
+ * get no reply, no error either), `heal()` delivers what was held back, as TCP would
+ * once the network is back.
+ */
+export class PartitionProxy {
+  readonly port: number;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  #partitioned = false;
+  readonly #held: Array<() => void> = [];
+
+  private constructor(server: Server, port: number) {
+    this.#server = server;
+    this.port = port;
+  }
+
+  static async start(target: number): Promise<PartitionProxy> {
+    let proxy: PartitionProxy | undefined;
+    const server = createServer((inbound) => {
+      const outbound = connect(target, '127.0.0.1');
+      for (const [from, to] of [
+        [inbound, outbound],
+        [outbound, inbound],
+      ] as const) {
+        proxy!.#sockets.add(from);
+        from.on('data', (chunk) => {
+          if (proxy!.#partitioned) proxy!.#held.push(() => to.write(chunk));
+          else to.write(chunk);
+        });
+        from.on('error', () => to.destroy());
+        from.on('close', () => {
+          proxy!.#sockets.delete(from);
+          to.destroy();
+        });
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    proxy = new PartitionProxy(server, (server.address() as { port: number }).port);
+    proxies.add(proxy);
+    return proxy;
+  }
+
+  partition(): void {
+    this.#partitioned = true;
+  }
+
+  heal(): void {
+    this.#partitioned = false;
+    for (const deliver of this.#held.splice(0)) deliver();
+  }
+
+  async close(): Promise<void> {
+    proxies.delete(this);
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+const proxies = new Set<PartitionProxy>();
+afterAll(async () => {
+  await Promise.all([...proxies].map((p) => p.close()));
+});
+
+/**
+ * Resolves once someone waits for `resource` on this server (subscribed to its release
+ * channel): the event a test needs before releasing, instead of a sleep that guesses.
+ */
+export async function waitingFor(admin: Redis, resource: string, ms = 10_000): Promise<void> {
+  await eventually(async () => {
+    const [, count] = (await admin.pubsub('NUMSUB', `lockwright:released:${resource}`)) as [string, number];
+    if (Number(count) < 1) throw new Error(`nobody waits for "${resource}" after ${ms} ms`);
+  }, ms);
 }

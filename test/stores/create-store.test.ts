@@ -48,13 +48,64 @@ describe('createStore', () => {
     await admin.select(3);
     try {
       expect(await admin.type('from-dsn')).toBe('zset');
-      expect(await admin.pttl('from-dsn')).toBeLessThanOrEqual(300_000);
+      // The Lock's TTL (LockFactory's 300 s), an expiry: never -1 (none) or -2 (no key).
+      const pttl = await admin.pttl('from-dsn');
+      expect(pttl).toBeGreaterThan(290_000);
+      expect(pttl).toBeLessThanOrEqual(300_000);
     } finally {
       await admin.select(0);
     }
     await lock.release();
     await store.close();
     expect(await lock.isAcquired().catch((e: Error) => e.name)).toBe('LockStorageError');
+  });
+
+  it('gives a saved lock the initial_ttl of the DSN, in the database of the DSN', async () => {
+    const store = redis(`${server.url}/4?initial_ttl=5000`);
+    const key = new Key('initial-ttl');
+    await store.save(key); // saved without a Lock: the store's initial TTL applies
+    expect(await admin.exists('initial-ttl')).toBe(0); // not in database 0
+    await admin.select(4);
+    try {
+      const pttl = await admin.pttl('initial-ttl');
+      expect(pttl).toBeGreaterThan(4_000);
+      expect(pttl).toBeLessThanOrEqual(5_000);
+    } finally {
+      await admin.select(0);
+    }
+    await store.delete(key);
+  });
+
+  it.each([['?db=6'], ['?dbindex=6'], ['/6']])('locks in the database the DSN names (%s)', async (suffix) => {
+    const store = redis(`${server.url}${suffix}`);
+    const key = new Key(`db-option-${suffix}`);
+    await store.save(key);
+    expect(await admin.exists(key.resource)).toBe(0);
+    await admin.select(6);
+    try {
+      expect(await admin.type(key.resource)).toBe('zset');
+    } finally {
+      await admin.select(0);
+    }
+    // The store's connection is in database 6, as the server sees it.
+    const connections = String(await admin.client('LIST')).split('\n');
+    expect(connections.some((line) => / db=6 /.test(line) && /cmd=evalsha/.test(line))).toBe(true);
+    await store.delete(key);
+  });
+
+  it('refuses a database the server does not have, instead of locking in database 0', async () => {
+    const store = redis(`redis://:hun%2Fter2@127.0.0.1:${server.port}?db=99`);
+    const factory = new LockFactory(store);
+    for (const attempt of [() => store.save(new Key('db-99')), () => factory.createLock('db-99').acquire({ timeout: 1_000 })]) {
+      const error = (await attempt().catch((e: unknown) => e)) as Error;
+      const refusal = error instanceof InvalidArgumentError ? error : (error.cause as Error);
+      expect(refusal).toBeInstanceOf(InvalidArgumentError);
+      expect(refusal.message).toMatch(/database 99, which the server refuses/);
+      expect(refusal.message).toMatch(/DB index is out of range/);
+      expect(refusal.message).not.toContain('ter2');
+    }
+    expect(await admin.exists('db-99')).toBe(0);
+    expect(await admin.keys('*db-99*')).toEqual([]);
   });
 
   it('passes the password of the DSN (and db as an option)', async () => {
@@ -135,6 +186,30 @@ describe('createStore', () => {
       expect(error).toBeInstanceOf(InvalidArgumentError);
       expect(error.message).not.toContain('hunter2');
     }
+  });
+
+  it.each([
+    ['redis://:hun/ter2@h/x'],
+    ['redis://:hun#ter2@h?bogus=1'],
+    ['redis://:hun?ter2@h/x'],
+    ['redis://u:hun@ter2@h/nodb'],
+    ['redis://:12/34ter2@h'],
+    ['redis://u:12/ter2@host'],
+    ['redis://u:12?db=ter2@host'],
+    ['rediss://:1234#ter2@h'],
+    ['redis://:hun%ter2@h'],
+  ])('keeps a password with / # ? @ out of the error for %s', (dsn) => {
+    const error = (() => {
+      try {
+        createStore(dsn);
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error(`no error for ${dsn}`);
+    })();
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error.message).toMatch(/Invalid Redis DSN|Invalid store DSN/);
+    expect(error.message).not.toContain('ter2');
   });
 
   it.each([[{}], [42], [null], [{ evalsha: 1 }]])('refuses %j as a connection', (bad) => {

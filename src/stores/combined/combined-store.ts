@@ -29,6 +29,11 @@ export class CombinedStore implements SharedLockStore {
     if (!Array.isArray(stores)) {
       throw new InvalidArgumentError(`CombinedStore needs an array of stores; got ${describeValue(stores)}.`);
     }
+    if (stores.length === 0) {
+      throw new InvalidArgumentError(
+        'CombinedStore needs at least one store (typically three or five independent Redis servers); got an empty array.',
+      );
+    }
     stores.forEach((store, i) => {
       if (typeof store !== 'object' || store === null || typeof store.save !== 'function') {
         throw new InvalidArgumentError(`CombinedStore: stores[${i}] is not a store; got ${describeValue(store)}.`);

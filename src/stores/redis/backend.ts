@@ -1,9 +1,12 @@
 // redis:// and rediss:// DSNs and ioredis clients, for createStore().
-import { NotSupportedError } from '../../core/errors.js';
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError, NotSupportedError } from '../../core/errors.js';
 import type { StoreBackend } from '../backend.js';
 import { loadOptionalPeer } from '../optional-peer.js';
 import { isRedisClient, type RedisClient } from './client.js';
+import { requireDatabase } from './database-check.js';
 import { parseRedisDsn } from './dsn.js';
+import { redactDsn } from '../dsn.js';
 import { RedisStore, ownClient } from './redis-store.js';
 
 export const redisBackend: StoreBackend = {
@@ -17,6 +20,17 @@ export const redisBackend: StoreBackend = {
 
 function redisStoreFromDsn(dsn: string): RedisStore {
   const parsed = parseRedisDsn(dsn);
+  if (parsed.tlsCaFile !== undefined) {
+    let ca: Buffer;
+    try {
+      ca = readFileSync(parsed.tlsCaFile);
+    } catch (error) {
+      throw new InvalidArgumentError(
+        `Invalid Redis DSN "${redactDsn(dsn)}": option "tls_ca_file" names ${parsed.tlsCaFile}, which cannot be read (${(error as Error).message}).`,
+      );
+    }
+    parsed.options.tls = { ...(parsed.options.tls as object), ca };
+  }
   const ioredis = loadIoredis();
   let client: OwnedClient;
   if (parsed.cluster) {
@@ -27,6 +41,8 @@ function redisStoreFromDsn(dsn: string): RedisStore {
   } else {
     const target = parsed.path !== undefined ? { path: parsed.path } : parsed.nodes[0]!;
     client = new ioredis.Redis({ ...target, ...parsed.options });
+    const db = parsed.options.db;
+    if (typeof db === 'number' && db !== 0) requireDatabase(client as OwnedClient & SelectingClient, db, redactDsn(dsn));
   }
   // The store owns this client: failures reach callers through the store's errors, not
   // as "[ioredis] Unhandled error event" lines on stderr.
@@ -35,6 +51,7 @@ function redisStoreFromDsn(dsn: string): RedisStore {
 }
 
 type OwnedClient = RedisClient & { on(event: 'error', listener: () => void): unknown };
+type SelectingClient = { select(db: number): Promise<unknown>; on(event: 'close', listener: () => void): unknown };
 interface IoredisModule {
   Redis: new (options: Record<string, unknown>) => OwnedClient;
   Cluster: new (nodes: Array<{ host: string; port: number }>, options: Record<string, unknown>) => OwnedClient;

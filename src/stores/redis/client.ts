@@ -51,10 +51,28 @@ export async function evaluate(client: RedisClient, script: RedisScript, args: A
   }
 }
 
-/** A Redis failure as the store reports it; `cause` keeps the client's error. */
-export function storageError(action: string, resource: string, cause: unknown): LockStorageError {
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new LockStorageError(`Redis failed to ${action} the "${resource}" lock: ${detail}`, { cause });
+/**
+ * A Redis failure as the store reports it. `cause` is a copy of the client's error
+ * (name, message, code, stack) without what ioredis attaches: its `command.args` hold
+ * the owner token, which is as good as the lock to whoever reads a log. `secrets` (the
+ * token) are masked wherever they appear in the text too.
+ */
+export function storageError(action: string, resource: string, cause: unknown, secrets: readonly string[] = []): LockStorageError {
+  const scrub = (text: string) => secrets.reduce((out, secret) => (secret ? out.split(secret).join('***') : out), text);
+  const detail = scrub(cause instanceof Error ? cause.message : String(cause));
+  return new LockStorageError(`Redis failed to ${action} the "${resource}" lock: ${detail}`, { cause: scrubbed(cause, scrub) });
+}
+
+function scrubbed(cause: unknown, scrub: (text: string) => string): Error {
+  if (!(cause instanceof Error)) return new Error(scrub(String(cause)));
+  const copy = new Error(scrub(cause.message));
+  copy.name = cause.name;
+  const { code, command } = cause as { code?: unknown; command?: { name?: unknown } };
+  if (typeof code === 'string' || typeof code === 'number') Object.assign(copy, { code });
+  // The command's name says what failed; its arguments stay out.
+  if (typeof command?.name === 'string') Object.assign(copy, { command: { name: command.name } });
+  copy.stack = scrub(cause.stack ?? `${copy.name}: ${copy.message}`);
+  return copy;
 }
 
 /** The channel a release of `resource` is published on (channels are not keys). */

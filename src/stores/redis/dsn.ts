@@ -1,13 +1,16 @@
 // redis:// and rediss:// DSNs: parsed into ioredis options, with errors that name what
 // is wrong and never show a password.
+import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { redactDsn } from '../dsn.js';
+import { decodeDsnPart, redactDsn } from '../dsn.js';
 
 export interface RedisDsn {
   cluster: boolean;
   /** host:port pairs (one unless a cluster lists several), or a unix socket path. */
   nodes: Array<{ host: string; port: number }>;
   path?: string;
+  /** rediss:// `tls_ca_file`: the CA certificates (PEM) to trust instead of Node's. */
+  tlsCaFile?: string;
   options: Record<string, unknown>;
   store: { initialTtl?: number; pollInterval?: number };
 }
@@ -20,12 +23,24 @@ export function parseRedisDsn(dsn: string): RedisDsn {
   } catch {
     throw fail('it is not a valid URL (expected redis://[[user]:password@]host[:port][/db][?options])');
   }
+  // A password's "/", "#" or "?" ends the user info early: what follows, the rest of the
+  // password included, lands in the path, query or fragment, where a message naming a
+  // bad database or option would show it. Only the user info may hold an "@".
+  if ((url.pathname + url.search + url.hash).includes('@')) {
+    throw fail(
+      'an "@" stands outside the user info: percent-encode the password\'s special characters (%2F for /, %23 for #, %3F for ?, %40 for @)',
+    );
+  }
   const tls = url.protocol === 'rediss:';
   const options: Record<string, unknown> = { lazyConnect: true, maxRetriesPerRequest: 1 };
   const store: RedisDsn['store'] = {};
-  if (tls) options.tls = url.hostname ? { servername: url.hostname } : {};
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
+  // The server name (SNI, and the name the certificate is checked against by default)
+  // is the host; Node refuses an IP address as a server name, and checks IPs as they are.
+  const tlsOptions: Record<string, unknown> = {};
+  if (url.hostname && isIP(url.hostname.replace(/^\[(.*)\]$/, '$1')) === 0) tlsOptions.servername = url.hostname;
+  if (tls) options.tls = tlsOptions;
+  const user = decodeDsnPart(url.username, dsn);
+  const password = decodeDsnPart(url.password, dsn);
   // Symfony reads redis://secret@host as a password without a user name.
   if (user && !password) options.password = user;
   else {
@@ -40,10 +55,11 @@ export function parseRedisDsn(dsn: string): RedisDsn {
     const db = url.pathname.replace(/^\//, '');
     if (db !== '') options.db = integer(db, 'the database in the path', fail);
   } else if (url.pathname && url.pathname !== '/') {
-    path = decodeURIComponent(url.pathname); // redis:///run/redis.sock
+    path = decodeDsnPart(url.pathname, dsn); // redis:///run/redis.sock
   }
 
   let cluster = false;
+  let tlsCaFile: string | undefined;
   for (const [name, value] of url.searchParams) {
     const node = /^host\[(.+)\]$/.exec(name);
     if (node) {
@@ -78,9 +94,18 @@ export function parseRedisDsn(dsn: string): RedisDsn {
       case 'poll_interval':
         store.pollInterval = positive(value, name, fail);
         break;
+      case 'tls_ca_file':
+        if (!tls) throw fail(`option "${name}" needs rediss://`);
+        if (!value.startsWith('/')) throw fail(`option "${name}" must be an absolute path to a PEM file`);
+        tlsCaFile = value;
+        break;
+      case 'tls_reject_unauthorized':
+        if (!tls) throw fail(`option "${name}" needs rediss://`);
+        tlsOptions.rejectUnauthorized = flag(value, name, fail);
+        break;
       default:
         throw fail(
-          `unknown option "${name}" (known: db, dbindex, redis_cluster, host[h:p], connect_timeout, command_timeout, max_retries, offline_queue, initial_ttl, poll_interval)`,
+          `unknown option "${name}" (known: db, dbindex, redis_cluster, host[h:p], connect_timeout, command_timeout, max_retries, offline_queue, initial_ttl, poll_interval, tls_ca_file, tls_reject_unauthorized)`,
         );
     }
   }
@@ -90,6 +115,7 @@ export function parseRedisDsn(dsn: string): RedisDsn {
   if (!cluster && nodes.length > 1) throw fail('several hosts need redis_cluster=1');
   const parsed: RedisDsn = { cluster, nodes, options, store };
   if (path !== undefined) parsed.path = path;
+  if (tlsCaFile !== undefined) parsed.tlsCaFile = tlsCaFile;
   return parsed;
 }
 

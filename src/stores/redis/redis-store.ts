@@ -2,7 +2,14 @@
 // holders exclude each other), plus what Symfony lacks: waits woken by releases
 // (notifier.ts, wait-queue.ts) and fencing tokens. Scripts: scripts.ts.
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError, LockConflictedError, describeValue } from '../../core/errors.js';
+import {
+  InvalidArgumentError,
+  InvalidTtlError,
+  LockConflictedError,
+  LockExpiredError,
+  LockStorageError,
+  describeValue,
+} from '../../core/errors.js';
 import { validateTimeout, validateTtl } from '../../core/duration.js';
 import { setFencingToken } from '../../core/fencing.js';
 import { markLifetimeApplied, requestedLifetime } from '../../core/lifetime-request.js';
@@ -17,10 +24,12 @@ import {
   storageError,
   type RedisClient,
 } from './client.js';
+import { checkDatabase } from './database-check.js';
 import { ReleaseNotifier } from './notifier.js';
 import {
   DELETE,
   EXISTS,
+  MAX_TTL_MS,
   NO_TIME_MESSAGES,
   PUT_OFF,
   SAVE,
@@ -59,6 +68,12 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
   readonly #initialTtl: number;
   readonly #notifier: ReleaseNotifier;
   readonly #waits: RedisWaitQueues;
+  /**
+   * Acquisitions started per key. A wait that ended with a try still in flight gives a
+   * late grant back only if no acquisition with the key began since: a newer one (the
+   * same token) owns that grant, and giving it back would release the newer holding.
+   */
+  readonly #acquisitions = new WeakMap<Key, number>();
 
   /** `client`: an ioredis `Redis` or `Cluster` (or anything with the same methods). */
   constructor(client: RedisClient, options: RedisStoreOptions = {}) {
@@ -71,7 +86,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
       throw new InvalidArgumentError(`RedisStore options must be an object; got ${describeValue(options)}.`);
     }
     this.#client = client;
-    this.#initialTtl = options.initialTtl === undefined ? 300_000 : validateTtl(options.initialTtl, 'initialTtl');
+    this.#initialTtl = options.initialTtl === undefined ? 300_000 : redisTtl(options.initialTtl, 'initialTtl');
     const pollInterval = options.pollInterval ?? 1_000;
     if (typeof pollInterval !== 'number' || !Number.isFinite(pollInterval) || pollInterval <= 0) {
       throw new InvalidArgumentError(
@@ -97,10 +112,12 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
   }
 
   async save(key: Key): Promise<void> {
+    this.#began(key);
     if (!(await this.#trySave(key, false)).granted) throw conflict(key);
   }
 
   async saveRead(key: Key): Promise<void> {
+    this.#began(key);
     if (!(await this.#trySave(key, true)).granted) throw conflict(key);
   }
 
@@ -113,22 +130,23 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
   }
 
   async putOffExpiration(key: Key, ttl: number): Promise<void> {
-    validateTtl(ttl);
+    redisTtl(ttl, 'ttl');
     key.reduceLifetime(ttl);
-    const done = await this.#eval(PUT_OFF, 'refresh', key, [...(await this.#clock('refresh', key)), tokenOf(key), Math.ceil(ttl)]);
+    const args = [...(await this.#clock('refresh', key)), tokenOf(key), Math.ceil(ttl)];
+    const done = await this.#eval(PUT_OFF, 'refresh', key, args, fencingKey(key.resource));
     if (done !== 1) throw conflict(key);
     await checkNotExpired(this, key);
   }
 
   async delete(key: Key): Promise<void> {
-    const token = key.getState<string | undefined>(TOKEN);
+    const token = issuedToken(key);
     if (token === undefined) return;
     await this.#eval(DELETE, 'release', key, [token, releaseChannel(key.resource)]);
     setFencingToken(key, null);
   }
 
   async exists(key: Key): Promise<boolean> {
-    const token = key.getState<string | undefined>(TOKEN);
+    const token = issuedToken(key);
     if (token === undefined) return false;
     return (await this.#eval(EXISTS, 'check', key, [...(await this.#clock('check', key)), token])) === 1;
   }
@@ -137,7 +155,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
   async #trySave(key: Key, shared: boolean): Promise<Attempt> {
     const token = tokenOf(key);
     // The Lock's own TTL when it says which (one round trip: no refresh after the save).
-    const ttl = requestedLifetime(key) ?? this.#initialTtl;
+    const ttl = redisTtl(requestedLifetime(key) ?? this.#initialTtl, 'ttl');
     key.reduceLifetime(ttl);
     const args = [...(await this.#clock('acquire', key)), token, Math.ceil(ttl)];
     const reply = shared
@@ -155,37 +173,62 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
   async #wait(key: Key, shared: boolean, options: WaitOptions): Promise<void> {
     if (options.timeout !== undefined) validateTimeout(options.timeout, 'options.timeout');
     options.signal?.throwIfAborted();
-    const id = `${shared ? 'read' : 'write'}:${key.resource}`;
-    // A free lock is taken at once, before subscribing (one round trip, as a non-blocking
-    // save); the queue then subscribes first and tries again, so no release is missed.
-    if (this.#waits.waiting(id) === 0) {
-      if ((await this.#trySave(key, shared)).granted) return;
-      if (options.timeout === 0) {
-        throw new LockConflictedError(`Timed out after 0 ms waiting for the "${key.resource}" lock.`);
-      }
-    }
+    tokenOf(key); // a forged token is refused here, not retried
+    const acquisition = this.#began(key);
     const source = {
-      attempt: () => {
+      attempt: async (): Promise<Attempt> => {
         // Each try stands for a fresh acquisition: the time spent waiting is not held time.
         key.resetLifetime();
-        return this.#trySave(key, shared);
+        try {
+          return await this.#trySave(key, shared);
+        } catch (error) {
+          // The reply came after the lifetime ran out (a pause, an outage): the grant was
+          // given back, and the lock may well be free. Only a held lock expires; try again.
+          if (error instanceof LockExpiredError) return { granted: false, retryIn: 0 };
+          // The server is away: wait through it, until the timeout or the signal.
+          if (error instanceof LockStorageError) return { granted: false, retryIn: -1, failure: error };
+          throw error;
+        }
       },
-      abandon: () => this.delete(key),
+      abandon: async () => {
+        if (this.#acquisitions.get(key) === acquisition) await this.delete(key);
+      },
     };
+    const id = `${shared ? 'read' : 'write'}:${key.resource}`;
     return this.#waits.wait(id, releaseChannel(key.resource), source, options, `the "${key.resource}" lock`);
+  }
+
+  #began(key: Key): number {
+    const count = (this.#acquisitions.get(key) ?? 0) + 1;
+    this.#acquisitions.set(key, count);
+    return count;
   }
 
   async #eval(script: RedisScript, action: string, key: Key, args: Array<string | number>, extraKey?: string): Promise<unknown> {
     const keys = extraKey === undefined ? [key.resource] : [key.resource, extraKey];
+    await this.#databaseChecked(action, key);
     try {
       return await evaluate(this.#client, script, [...keys, ...args]);
     } catch (error) {
+      throw storageError(action, key.resource, error, [key.getState<string | undefined>(TOKEN) ?? '']);
+    }
+  }
+
+  /** A DSN's database is the one selected, or nothing is sent (database-check.ts). */
+  async #databaseChecked(action: string, key: Key): Promise<void> {
+    const check = checkDatabase(this.#client);
+    if (check === undefined) return;
+    try {
+      await check;
+    } catch (error) {
+      if (error instanceof InvalidArgumentError) throw error;
       throw storageError(action, key.resource, error);
     }
   }
 
   /** ARGV[1..2] of the time-aware scripts: use the server clock?, the client clock. */
   async #clock(action: string, key: Key): Promise<[string, number]> {
+    await this.#databaseChecked(action, key);
     let server = serverTime.get(this.#client);
     if (server === undefined) {
       let probe = probes.get(this.#client);
@@ -224,8 +267,46 @@ async function probeTime(client: RedisClient): Promise<boolean> {
 
 /** 128 random bits, kept in the key so that the key can travel (toJSON) with its lock. */
 function tokenOf(key: Key): string {
-  if (!key.hasState(TOKEN)) key.setState(TOKEN, randomBytes(16).toString('base64url'));
-  return key.getState<string>(TOKEN);
+  const token = issuedToken(key);
+  if (token !== undefined) return token;
+  const fresh = randomBytes(16).toString('base64url');
+  key.setState(TOKEN, fresh);
+  return fresh;
+}
+
+/** What randomBytes(16).toString('base64url') gives: 22 characters of [A-Za-z0-9_-]. */
+const ISSUED_TOKEN = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * The key's owner token, if it has one, refused unless it is one this store could have
+ * issued. A key rebuilt by Key.fromJSON() carries whatever its JSON said: "__write__"
+ * (the write flag's member) would otherwise pass for the holder and strip the flag on
+ * release. Refused before any command; the message never shows the token.
+ */
+function issuedToken(key: Key): string | undefined {
+  const token = key.getState<unknown>(TOKEN);
+  if (token === undefined || token === null) return undefined;
+  if (typeof token !== 'string' || !ISSUED_TOKEN.test(token)) {
+    throw new InvalidArgumentError(
+      `The key of the "${key.resource}" lock carries a Redis owner token that lockwright did not issue ` +
+        `(expected 22 base64url characters from key.toJSON() of a RedisStore lock; got ${typeof token === 'string' ? `a string of ${token.length} characters` : describeValue(token)}).`,
+    );
+  }
+  return token;
+}
+
+/**
+ * A TTL the scripts can represent (they check again, before any write): positive, and
+ * at most MAX_TTL_MS, so that no expiry score turns into 1e+17, which PEXPIREAT refuses.
+ */
+function redisTtl(value: unknown, name: string): number {
+  const ttl = validateTtl(value, name);
+  if (ttl > MAX_TTL_MS) {
+    throw new InvalidTtlError(
+      `${name} must be at most ${MAX_TTL_MS} ms (100 years) on a RedisStore; got ${describeValue(value)} ms. Use a shorter TTL and refresh() it.`,
+    );
+  }
+  return ttl;
 }
 
 function conflict(key: Key): LockConflictedError {

@@ -1,18 +1,31 @@
 // Waits of RedisStore. Per (resource, mode), waiters of this process queue first in,
-// first out, and only the head talks to Redis: it subscribes to the resource's release
-// channel, tries, and on a conflict sleeps until a release is published or a fallback
-// poll fires. The poll is bounded by the holder's remaining TTL (a crashed holder costs
-// at most its TTL) and by `pollInterval` (a lost message, or a holder that does not
-// publish, such as Symfony's PHP RedisStore, costs at most that).
+// first out, and only the head talks to Redis: it tries, subscribes to the resource's
+// release channel, tries again, and on a conflict sleeps until a release is published
+// or a fallback poll fires. The poll is bounded by the holder's remaining TTL (a crashed
+// holder costs at most its TTL) and by `pollInterval` (a lost message, or a holder that
+// does not publish, such as Symfony's PHP RedisStore, costs at most that).
+//
+// A wait ends when the lock is granted, or when its timeout or signal says so. A try in
+// flight then gets a short grace (STOP_GRACE_MS) to answer: a grant that comes within it
+// still counts after a timeout and is given back after an abort, before the wait
+// settles. A server that does not answer (a silent network) does not hold the caller
+// longer: the try goes on alone, and gives back whatever it is granted. Until then, a
+// waiter waits through outages (a failed try is retried, with a backoff) and through
+// replies that came too late for the TTL: only a held lock expires, not a wait.
 import { LockConflictedError } from '../../core/errors.js';
 import type { WaitOptions } from '../../core/store.js';
 import { setLongTimeout } from '../../core/wait.js';
 import type { Listening, ReleaseNotifier } from './notifier.js';
 
-/** How long an abort waits for an attempt in flight before rejecting anyway. */
-const ABANDON_GRACE_MS = 2_000;
-
-export type Attempt = { granted: true } | { granted: false; /** ms the holder's key lives; <0 unknown */ retryIn: number };
+export type Attempt =
+  | { granted: true }
+  | {
+      granted: false;
+      /** ms the holder's key lives; <0 unknown */
+      retryIn: number;
+      /** Set when the try failed (the server is away): the error the wait ends with if time runs out. */
+      failure?: unknown;
+    };
 
 /** One waiter's way to the lock: try once, or give back a grant nobody wants any more. */
 export interface WaitSource {
@@ -20,15 +33,17 @@ export interface WaitSource {
   abandon(): Promise<void>;
 }
 
+/** First pause after a failed try; it doubles up to `pollInterval`. */
+const FIRST_BACKOFF_MS = 50;
+/** How long a timed-out or aborted wait waits for a try in flight (one or two round trips). */
+const STOP_GRACE_MS = 250;
+
 class Waiter {
   running = false;
-  /** Set once: why the waiter must stop at once, a grant included (an abort). */
-  cancelled: { reason: unknown } | null = null;
-  /**
-   * The timeout ran out while this waiter was trying: the attempt in flight (and at least
-   * one attempt: `timeout: 0` tries once) still decides; the next conflict ends the wait.
-   */
-  expired: Error | null = null;
+  /** Set once the wait is over for its caller (settled): the loop only cleans up. */
+  cancelled = false;
+  /** The timeout ran out or the signal aborted; the wait ends after the try in flight. */
+  stopping: { reason: unknown; timedOut: boolean } | null = null;
   /** A release was published since the last attempt was sent. */
   woken = false;
   #nap: (() => void) | null = null;
@@ -36,6 +51,9 @@ class Waiter {
   constructor(
     readonly channel: string,
     readonly source: WaitSource,
+    /** `timeout: 0`: one try, then the wait is over. */
+    readonly once: boolean,
+    readonly timedOut: () => Error,
     readonly finish: (error?: unknown) => void,
   ) {}
 
@@ -46,7 +64,7 @@ class Waiter {
 
   /** Sleeps `ms`, or less when woken or cancelled. */
   sleep(ms: number): Promise<void> {
-    if (this.woken || this.cancelled !== null || this.expired !== null) return Promise.resolve();
+    if (this.woken || this.cancelled || this.stopping !== null) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.#nap?.(), ms);
       this.#nap = () => {
@@ -60,6 +78,8 @@ class Waiter {
 
 export class RedisWaitQueues {
   readonly #queues = new Map<string, Set<Waiter>>();
+  /** Per queue, how the head's last try failed (the server is away); none after an answer. */
+  readonly #failures = new Map<string, unknown>();
   readonly #notifier: ReleaseNotifier;
   readonly #pollInterval: number;
 
@@ -76,91 +96,112 @@ export class RedisWaitQueues {
   /** Resolves once `source` got the lock; rejects as WaitOptions says, holding nothing. */
   wait(id: string, channel: string, source: WaitSource, options: WaitOptions, describe: string): Promise<void> {
     const { signal, timeout } = options;
+    const timedOut = () => new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`);
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason);
         return;
       }
-      let settled = false;
+      // timeout 0 tries once, unless a waiter of this process is ahead: then it is busy.
+      if (timeout === 0 && this.waiting(id) > 0) {
+        reject(timedOut());
+        return;
+      }
       let cancelTimer: (() => void) | undefined;
-      const waiter = new Waiter(channel, source, (error?: unknown) => {
-        if (settled) return;
-        settled = true;
+      const waiter: Waiter = new Waiter(channel, source, timeout === 0, timedOut, (error?: unknown) => {
+        if (waiter.cancelled) return;
+        waiter.cancelled = true;
+        waiter.wake();
         cancelTimer?.();
         signal?.removeEventListener('abort', onAbort);
+        // A head with a try in flight leaves the queue when that try settles (#run).
+        if (!waiter.running) this.#remove(id, waiter);
         if (error === undefined) resolve();
         else reject(error);
       });
-      const cancel = (reason: unknown) => {
-        if (settled || waiter.cancelled !== null) return;
-        waiter.cancelled = { reason };
+      const stop = (reason: unknown, isTimeout: boolean) => {
+        if (waiter.cancelled || waiter.stopping !== null) return;
         if (!waiter.running) {
-          this.#queues.get(id)?.delete(waiter);
           waiter.finish(reason);
           return;
         }
+        waiter.stopping = { reason, timedOut: isTimeout };
         waiter.wake();
-        // The head may have an attempt in flight: its loop gives back a late grant and
-        // then settles; a server that does not answer must not hold the caller forever.
-        setTimeout(() => waiter.finish(reason), ABANDON_GRACE_MS).unref();
+        setTimeout(() => waiter.finish(reason), STOP_GRACE_MS).unref();
       };
-      const onAbort = () => cancel(signal!.reason);
+      const onAbort = () => stop(signal!.reason, false);
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) {
-        cancelTimer = setLongTimeout(() => {
-          const error = new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`);
-          if (!waiter.running) {
-            cancel(error);
-            return;
-          }
-          waiter.expired = error;
-          waiter.wake();
-          setTimeout(() => cancel(error), ABANDON_GRACE_MS).unref();
-        }, timeout);
+      if (timeout !== undefined && timeout > 0) {
+        // A server that is away is worth more than "busy": the last failure, if any.
+        // (A waiter queued behind the head reports the head's: it is the same server.)
+        cancelTimer = setLongTimeout(() => stop(this.#failures.get(id) ?? timedOut(), true), timeout);
       }
       let queue = this.#queues.get(id);
       if (!queue) this.#queues.set(id, (queue = new Set()));
       queue.add(waiter);
-      if (queue.size === 1) void this.#run(id, waiter);
+      // The first waiter tries before subscribing: a free lock costs one round trip.
+      if (queue.size === 1) void this.#run(id, waiter, true);
     });
   }
 
   /** The head's loop. Never rejects: every outcome settles the waiter. */
-  async #run(id: string, waiter: Waiter): Promise<void> {
+  async #run(id: string, waiter: Waiter, tryFirst: boolean): Promise<void> {
     waiter.running = true;
-    let listening: Listening = { ready: Promise.resolve(), close: () => {} };
+    let listening: Listening | null = null;
+    const subscribe = (): Promise<void> => {
+      try {
+        listening = this.#notifier.listen(waiter.channel, () => waiter.wake());
+      } catch {
+        // A client whose duplicate() throws still gets waits: polled ones.
+        listening = { ready: Promise.resolve(), close: () => {} };
+      }
+      return listening.ready;
+    };
     try {
-      // A client whose duplicate() throws still gets waits: polled ones.
-      listening = this.#notifier.listen(waiter.channel, () => waiter.wake());
-    } catch {}
-    try {
-      await listening.ready;
-      let tried = false;
-      while (waiter.cancelled === null) {
-        if (tried && waiter.expired !== null) {
-          waiter.finish(waiter.expired);
-          return;
-        }
-        tried = true;
+      if (!tryFirst) await subscribe();
+      let failures = 0;
+      while (!waiter.cancelled && waiter.stopping === null) {
         waiter.woken = false;
         const attempt = await waiter.source.attempt();
+        const stopping = waiter.stopping as Waiter['stopping'];
         if (attempt.granted) {
-          if (waiter.cancelled === null) {
+          // A grant still counts after a timeout (the try in flight decides), never
+          // after an abort, nor once the wait has settled.
+          if (!waiter.cancelled && (stopping === null || stopping.timedOut)) {
             waiter.finish();
             return;
           }
           await waiter.source.abandon().catch(() => {});
-          break;
+          waiter.finish(stopping?.reason);
+          return;
         }
-        await waiter.sleep(this.#delay(attempt.retryIn));
+        if (waiter.cancelled || stopping !== null) {
+          // A failed try may still have been applied by the server: give it back too.
+          if (attempt.failure !== undefined) await waiter.source.abandon().catch(() => {});
+          waiter.finish(stopping?.reason);
+          return;
+        }
+        if (waiter.once) {
+          waiter.finish(attempt.failure ?? waiter.timedOut());
+          return;
+        }
+        if (attempt.failure === undefined) this.#failures.delete(id);
+        else this.#failures.set(id, attempt.failure);
+        failures = attempt.failure === undefined ? 0 : failures + 1;
+        if (listening === null) {
+          // Subscribed first, then tried again: no release is missed.
+          await subscribe();
+          if (failures === 0) continue;
+        }
+        await waiter.sleep(failures > 0 ? this.#backoff(failures) : this.#delay(attempt.retryIn));
       }
-      waiter.finish(waiter.cancelled!.reason);
+      if (waiter.stopping !== null) waiter.finish(waiter.stopping.reason);
     } catch (error) {
-      waiter.finish(waiter.cancelled === null ? error : waiter.cancelled.reason);
+      waiter.finish(error);
     } finally {
       // The next head subscribes before this one unsubscribes: no churn on the channel.
       this.#advance(id, waiter);
-      listening.close();
+      (listening as Listening | null)?.close();
     }
   }
 
@@ -170,12 +211,30 @@ export class RedisWaitQueues {
     return base + 1 + Math.random() * Math.min(base * 0.1, 50);
   }
 
+  /** After `failures` failed tries in a row: doubling from 50 ms, at most `pollInterval`. */
+  #backoff(failures: number): number {
+    const base = Math.min(FIRST_BACKOFF_MS * 2 ** Math.min(failures - 1, 20), this.#pollInterval);
+    return base * (0.9 + Math.random() * 0.2);
+  }
+
+  #remove(id: string, waiter: Waiter): void {
+    const queue = this.#queues.get(id);
+    if (!queue) return;
+    queue.delete(waiter);
+    if (queue.size === 0) this.#forget(id);
+  }
+
+  #forget(id: string): void {
+    this.#queues.delete(id);
+    this.#failures.delete(id);
+  }
+
   #advance(id: string, waiter: Waiter): void {
     const queue = this.#queues.get(id);
     if (!queue) return;
     queue.delete(waiter);
     const next = queue.values().next();
-    if (next.done) this.#queues.delete(id);
-    else if (!next.value.running) void this.#run(id, next.value);
+    if (next.done) this.#forget(id);
+    else if (!next.value.running) void this.#run(id, next.value, false);
   }
 }

@@ -109,7 +109,14 @@ describe('CombinedStore quorum', () => {
   it('rejects what is not a store or a strategy', () => {
     expect(() => new CombinedStore([{} as PersistingStore], new ConsensusStrategy())).toThrow(InvalidArgumentError);
     expect(() => new CombinedStore('x' as never, new ConsensusStrategy())).toThrow(/array of stores/);
-    expect(() => new CombinedStore([], {} as never)).toThrow(/strategy/);
+    expect(() => new CombinedStore([new InMemoryStore()], {} as never)).toThrow(/strategy/);
+  });
+
+  it('refuses an empty list of stores (no quorum of nothing)', () => {
+    for (const strategy of [new ConsensusStrategy(), new UnanimousStrategy()]) {
+      expect(() => new CombinedStore([], strategy)).toThrow(InvalidArgumentError);
+      expect(() => new CombinedStore([], strategy)).toThrow(/at least one store.*empty array/);
+    }
   });
 });
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Key, LockFactory, RedisStore } from '../../../src/index.js';
 import { LockHolder } from '../../helpers/child.js';
-import { RedisServer, ready } from '../../helpers/redis-server.js';
+import { RedisServer, ready, waitingFor } from '../../helpers/redis-server.js';
 
 const script = fileURLToPath(new URL('../../fixtures/redis-lock-holder.mjs', import.meta.url));
 const server = await RedisServer.start();
@@ -29,15 +29,17 @@ describe('RedisStore across processes', () => {
     expect((await child.send({ cmd: 'acquire', port, resource: 'x-exclusion', name: 'd' })).acquired).toBe(true);
   });
 
-  it('wakes a waiter in another process on release, in about a round trip', async () => {
+  // How fast a hand-off is (about a round trip) is the benchmark's claim; here, only
+  // that the release message wakes the other process, long before its 60 s poll would.
+  it('wakes a waiter in another process on release, not by its poll', async () => {
     const child = new LockHolder(script);
     await child.ready;
     const lock = new LockFactory(new RedisStore(client)).createLock('x-handoff');
     const latencies: number[] = [];
     for (let round = 0; round < 20; round++) {
       expect(await lock.acquire()).toBe(true);
-      const granted = child.send({ cmd: 'acquire', port, resource: 'x-handoff', blocking: true, name: `r${round}` });
-      await new Promise((r) => setTimeout(r, 20)); // let the child subscribe and block
+      const granted = child.send({ cmd: 'acquire', port, resource: 'x-handoff', blocking: true, name: `r${round}`, pollInterval: 60_000 });
+      await waitingFor(admin, 'x-handoff'); // the child subscribed and blocks
       const releasedAt = nowNs();
       await lock.release();
       const reply = await granted;
@@ -45,10 +47,8 @@ describe('RedisStore across processes', () => {
       latencies.push(Number(BigInt(reply.at as string) - releasedAt) / 1e6);
       await child.send({ cmd: 'release', name: `r${round}` });
     }
-    latencies.sort((a, b) => a - b);
-    // The fallback poll is 1,000 ms: a wake-up by message is two orders of magnitude sooner.
-    expect(latencies[Math.floor(latencies.length / 2)]!).toBeLessThan(20);
-    expect(latencies[latencies.length - 1]!).toBeLessThan(200);
+    // Each one well under the 60 s poll, however loaded the machine.
+    for (const ms of latencies) expect(ms).toBeLessThan(10_000);
   });
 
   it('hands a serialized key to another process, which refreshes and releases it', async () => {

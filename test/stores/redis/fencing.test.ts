@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Key, LockFactory, RedisStore } from '../../../src/index.js';
 import { fencingKey } from '../../../src/stores/redis/client.js';
-import { RedisServer, ready } from '../../helpers/redis-server.js';
+import { RedisServer, eventually, ready } from '../../helpers/redis-server.js';
 
 const server = await RedisServer.start();
 const client = await ready(server.client());
@@ -80,7 +80,8 @@ describe('RedisStore fencing tokens', () => {
     const lock = new LockFactory(new RedisStore(client)).createLock('fence-key');
     await lock.acquire();
     expect(await admin.get('{fence-key}:lockwright:fence')).toBe(String(lock.fencingToken));
-    expect(await admin.ttl('{fence-key}:lockwright:fence')).toBe(-1);
+    // It lives as long as the lock (the default TTL, 300 s), not forever.
+    expect(await admin.pexpiretime('{fence-key}:lockwright:fence')).toBe(await admin.pexpiretime('fence-key'));
     await lock.release();
     expect(fencingKey('orders:{42}:ship')).toBe('orders:{42}:ship:lockwright:fence');
     expect(fencingKey('plain')).toBe('{plain}:lockwright:fence');
@@ -97,5 +98,62 @@ describe('RedisStore fencing tokens', () => {
     await received.refresh();
     expect(received.fencingToken).toBe(lock.fencingToken);
     await received.release();
+  });
+
+  it('keep increasing after a restart of a Redis that keeps nothing on disk', async () => {
+    const own = await RedisServer.start(); // --save '' --appendonly no
+    const ownClient = await ready(own.client());
+    const factory = new LockFactory(new RedisStore(ownClient));
+    const before: bigint[] = [];
+    for (let i = 0; i < 3; i++) {
+      const lock = factory.createLock('fence-restart');
+      expect(await lock.acquire()).toBe(true);
+      before.push(lock.fencingToken!);
+      await lock.release();
+    }
+    await own.stop();
+    await own.restart();
+    await eventually(() => ownClient.ping());
+    const lock = factory.createLock('fence-restart');
+    expect(await lock.acquire()).toBe(true);
+    expect(lock.fencingToken! > before.at(-1)!).toBe(true);
+    await lock.release();
+  });
+
+  it('keep increasing when the counter is gone, and the counters of 1,000 locks expire with them', async () => {
+    const factory = new LockFactory(new RedisStore(client));
+    const tokens = new Map<string, bigint>();
+    for (let i = 0; i < 1_000; i++) {
+      const lock = factory.createLock(`fence-1000-${i}`, { ttl: 60_000 });
+      expect(await lock.acquire()).toBe(true);
+      tokens.set(lock.key.resource, lock.fencingToken!);
+      await lock.release();
+    }
+    const counters = await admin.keys('*fence-1000-*:lockwright:fence');
+    expect(counters).toHaveLength(1_000);
+    for (const counter of counters) {
+      // An expiry, no longer than the lock's TTL: none of them stays forever.
+      const pttl = await admin.pttl(counter);
+      expect(pttl).toBeGreaterThan(0);
+      expect(pttl).toBeLessThanOrEqual(60_000);
+    }
+    // Once a counter is gone (expired: deleted here, so as not to wait a minute), the
+    // next token still comes after every earlier one.
+    for (const resource of ['fence-1000-0', 'fence-1000-999']) {
+      await admin.del(fencingKey(resource));
+      const again = factory.createLock(resource, { ttl: 60_000 });
+      await again.acquire();
+      expect(again.fencingToken! > tokens.get(resource)!).toBe(true);
+      await again.release();
+    }
+    await admin.del(...(await admin.keys('*fence-1000-*')));
+  });
+
+  it('lets a short lock’s counter expire with it', async () => {
+    const lock = new LockFactory(new RedisStore(client)).createLock('fence-short', { ttl: 300 });
+    await lock.acquire();
+    const counter = fencingKey('fence-short');
+    expect(await admin.pexpiretime(counter)).toBe(await admin.pexpiretime('fence-short'));
+    await eventually(async () => expect(await admin.exists(counter)).toBe(0), 10_000);
   });
 });

@@ -10,7 +10,7 @@ import {
   type RedisClient,
 } from '../../../src/index.js';
 import { runConformance } from '../../conformance/index.js';
-import { RedisServer, eventually, ready } from '../../helpers/redis-server.js';
+import { RedisServer, eventually, ready, waitingFor } from '../../helpers/redis-server.js';
 
 const server = await RedisServer.start();
 const client = await ready(server.client());
@@ -101,17 +101,19 @@ describe('RedisStore data layout (Symfony RedisStore)', () => {
 });
 
 describe('RedisStore waits', () => {
-  it('wakes a waiter on release within a few ms, not a poll interval', async () => {
-    const store = new RedisStore(client, { pollInterval: 5_000 });
+  // Timing claims (a hand-off in about a round trip) belong to the benchmark; these
+  // tests only tell a message from a poll, with polls far longer than their bounds.
+  it('wakes a waiter on release, long before its poll would', async () => {
+    const store = new RedisStore(client, { pollInterval: 60_000 });
     const holder = new Key('wake');
     await store.save(holder);
     const waiter = new Key('wake');
     const waiting = store.waitAndSave(waiter);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitingFor(admin, 'wake');
     const released = performance.now();
     await store.delete(holder);
     await waiting;
-    expect(performance.now() - released).toBeLessThan(100);
+    expect(performance.now() - released).toBeLessThan(10_000);
     await store.delete(waiter);
   });
 
@@ -123,37 +125,37 @@ describe('RedisStore waits', () => {
     await store.waitAndSave(waiter, { timeout: 5_000 });
     const waited = performance.now() - started;
     expect(waited).toBeGreaterThan(100);
-    expect(waited).toBeLessThan(1_000);
+    expect(waited).toBeLessThan(10_000); // the key's TTL bounds the poll, not pollInterval
     await store.delete(waiter);
   });
 
   it('polls at pollInterval for holders that do not publish', async () => {
-    const store = new RedisStore(client, { pollInterval: 100 });
-    // A holder written directly, as a PHP process would: no release message.
+    const store = new RedisStore(client, { pollInterval: 300 });
+    // A holder written directly, as a PHP process would: no release message, 60 s to live.
     await admin.zadd('silent', Date.now() + 60_000, 'php-token', Date.now() + 60_000, '__write__');
     await admin.pexpire('silent', 60_000);
     const waiter = new Key('silent');
-    const waiting = store.waitAndSave(waiter, { timeout: 5_000 });
-    await new Promise((r) => setTimeout(r, 150));
+    const waiting = store.waitAndSave(waiter, { timeout: 30_000 });
+    await waitingFor(admin, 'silent');
     await admin.del('silent');
     const deleted = performance.now();
     await waiting;
-    expect(performance.now() - deleted).toBeLessThan(250);
+    expect(performance.now() - deleted).toBeLessThan(10_000); // a poll, not the holder's 60 s
     await store.delete(waiter);
   });
 
   it('wakes readers when a writer demotes itself', async () => {
-    const store = new RedisStore(client, { pollInterval: 5_000 });
+    const store = new RedisStore(client, { pollInterval: 60_000 });
     const factory = new LockFactory(store);
     const writer = factory.createLock('demote-wake');
     await writer.acquire();
     const reader = factory.createLock('demote-wake');
     const waiting = reader.acquireRead(true);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitingFor(admin, 'demote-wake');
     const demoted = performance.now();
     await writer.acquireRead();
     expect(await waiting).toBe(true);
-    expect(performance.now() - demoted).toBeLessThan(100);
+    expect(performance.now() - demoted).toBeLessThan(10_000);
     await reader.release();
     await writer.release();
   });
@@ -184,7 +186,7 @@ describe('RedisStore waits', () => {
     const rival = factory.createLock('timeout-zero');
     const started = performance.now();
     expect(await rival.acquire({ timeout: 0 })).toBe(false);
-    expect(performance.now() - started).toBeLessThan(200);
+    expect(performance.now() - started).toBeLessThan(5_000); // one try: no wait for the holder
     await lock.release();
     expect(await rival.acquireRead({ timeout: 0 })).toBe(true);
     await rival.release();
@@ -234,7 +236,7 @@ describe('RedisStore waits', () => {
     for (const h of holders) await store.delete(h);
     await Promise.all(waits);
     expect(await count()).toBe(2);
-    await new Promise((r) => setTimeout(r, 1_300));
-    expect(await count()).toBe(1);
+    // Closed about a second (the linger) after the last waiter left.
+    await eventually(async () => expect(await count()).toBe(1), 10_000);
   });
 });
