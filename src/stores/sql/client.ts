@@ -34,8 +34,9 @@ export interface PgClient {
 
 /** A mysql2 promise pool or connection (`mysql2/promise`, or `.promise()` of a callback one). */
 export interface MysqlPromiseClient {
-  execute(sql: string, values?: unknown[]): Promise<[unknown, unknown]>;
-  query(sql: string, values?: unknown[]): Promise<[unknown, unknown]>;
+  // `any`: mysql2 types its values as a union an unknown[] does not fit either way.
+  execute(sql: string, values?: any): Promise<[unknown, unknown]>;
+  query(sql: string, values?: any): Promise<[unknown, unknown]>;
   end?(): Promise<void>;
 }
 

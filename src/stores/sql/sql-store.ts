@@ -56,6 +56,7 @@ export class SqlStore implements BlockingStore {
   readonly #notifier: ReleaseNotifier;
   readonly #waits: SqlWaitQueues;
   #ensured: Promise<void> | null = null;
+  readonly #gates = new Map<string, Promise<void>>();
 
   /**
    * `client`: a pg `Pool` or `Client`, a mysql2 pool or connection, or a better-sqlite3
@@ -134,23 +135,39 @@ export class SqlStore implements BlockingStore {
     if (options.timeout !== undefined) validateTimeout(options.timeout, 'options.timeout');
     options.signal?.throwIfAborted();
     const id = idOf(key);
-    // A free lock is taken at once, before listening; the queue then listens first and
-    // tries again, so that no release is missed.
-    if (this.#waits.waiting(id) === 0) {
-      if ((await this.#trySave(key, false)).granted) return;
-      if (options.timeout === 0) {
-        throw new LockConflictedError(`Timed out after 0 ms waiting for the "${key.resource}" lock.`);
+    // Waiters of one id pass this gate one by one, so that they queue in call order
+    // although each first tries on its own (and a pool may answer out of order).
+    const previous = this.#gates.get(id);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    this.#gates.set(id, gate);
+    try {
+      if (previous) await previous;
+      options.signal?.throwIfAborted();
+      // A free lock is taken at once, before listening; the queue then listens first and
+      // tries again, so that no release is missed.
+      if (this.#waits.waiting(id) === 0) {
+        if ((await this.#trySave(key, false)).granted) return;
+        if (options.timeout === 0) {
+          throw new LockConflictedError(`Timed out after 0 ms waiting for the "${key.resource}" lock.`);
+        }
       }
+      const source = {
+        attempt: () => {
+          // Each try stands for a fresh acquisition: the time spent waiting is not held time.
+          key.resetLifetime();
+          return this.#trySave(key, true);
+        },
+        abandon: () => this.delete(key),
+      };
+      // wait() queues the waiter before it returns: the gate may open behind it.
+      const waiting = this.#waits.wait(id, source, options, `the "${key.resource}" lock`);
+      open();
+      return await waiting;
+    } finally {
+      open();
+      if (this.#gates.get(id) === gate) this.#gates.delete(id);
     }
-    const source = {
-      attempt: () => {
-        // Each try stands for a fresh acquisition: the time spent waiting is not held time.
-        key.resetLifetime();
-        return this.#trySave(key, true);
-      },
-      abandon: () => this.delete(key),
-    };
-    return this.#waits.wait(id, source, options, `the "${key.resource}" lock`);
   }
 
   /**
