@@ -10,7 +10,7 @@ import { validateTimeout, validateTtl } from '../../core/duration.js';
 import { setFencingToken } from '../../core/fencing.js';
 import { markLifetimeApplied, requestedLifetime } from '../../core/lifetime-request.js';
 import type { Key } from '../../core/key.js';
-import type { BlockingStore, WaitOptions } from '../../core/store.js';
+import type { BlockingStore, VerifiedDeleteStore, WaitOptions } from '../../core/store.js';
 import { checkNotExpired } from '../expiring.js';
 import { mysqlConnection } from './adapters/mysql.js';
 import { pgConnection } from './adapters/postgres.js';
@@ -47,7 +47,9 @@ export function ownedSqlStore(client: SqlClient, options: SqlStoreOptions, secre
   }
 }
 
-export class SqlStore implements BlockingStore {
+export class SqlStore implements BlockingStore, VerifiedDeleteStore {
+  /** delete is one statement (`WHERE id AND token`): Lock.release() needs no exists() after it. */
+  readonly verifiesDelete = true;
   readonly #connection: SqlConnection;
   readonly #dialect: Dialect;
   readonly #gcProbability: number;
