@@ -45,6 +45,9 @@ export { SemaphoreStore, type SemaphoreStoreOptions } from './stores/local/semap
 export { isNativeAvailable } from './native.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store.js';
 export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.js';
+export { SqlStore, lockId as sqlLockId } from './stores/sql/sql-store.js';
+export type { SqlStoreOptions } from './stores/sql/options.js';
+export type { SqlClient, PgClient, MysqlClient, SqliteDatabase } from './stores/sql/client.js';
 export { CombinedStore, type CombinedStoreOptions } from './stores/combined/combined-store.js';
 export { ConsensusStrategy, UnanimousStrategy, type Strategy } from './stores/combined/strategies.js';
 export { createStore } from './stores/create-store.js';

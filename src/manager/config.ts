@@ -8,10 +8,28 @@ export type StoreConfig =
   | { driver: 'file' | 'flock'; path?: string; mode?: number; prefix?: string }
   | { driver: 'semaphore'; namespace?: string; mode?: number; prefix?: string }
   | { driver: 'redis'; url?: string; prefix?: string }
+  | DatabaseStoreConfig
   | { driver: 'memory' | 'in-memory'; prefix?: string }
   | { driver: 'null'; prefix?: string }
   | { driver: 'dsn'; dsn: string; prefix?: string }
   | { driver: 'custom'; store: PersistingStore; prefix?: string };
+
+/**
+ * The `database` driver: SqlStore (Symfony's lock table) on the DSN in `url`
+ * (postgres://, mysql://, mariadb://, sqlite:…), or the advisory-lock store a
+ * `…+advisory://` DSN names. Glueful's keys name the table and its columns (default
+ * Symfony's `lock_keys(key_id, key_token, key_expiration)`, the table Glueful's PHP side
+ * really uses: its PdoStore ignores these keys).
+ */
+export interface DatabaseStoreConfig {
+  driver: 'database';
+  url?: string;
+  table?: string;
+  id_col?: string;
+  token_col?: string;
+  expiration_col?: string;
+  prefix?: string;
+}
 
 export interface RetryConfig {
   /** Attempts after the first one, for stores that cannot wait natively. Default 10. */
@@ -25,7 +43,7 @@ export interface RetryConfig {
 export interface LockManagerConfig {
   /** The store (a key of `stores`) locks use. Default "file". */
   default?: string;
-  /** Named stores. Built-in names: file, semaphore, redis, memory, null. */
+  /** Named stores. Built-in names: file, semaphore, redis, database, memory, null. */
   stores?: Record<string, StoreConfig>;
   /** Added in front of every lock name. Default "lockwright:". */
   prefix?: string;
@@ -37,7 +55,7 @@ export interface LockManagerConfig {
   logger?: Logger;
 }
 
-export const DRIVERS = ['file', 'flock', 'semaphore', 'redis', 'memory', 'in-memory', 'null', 'dsn', 'custom'] as const;
+export const DRIVERS = ['file', 'flock', 'semaphore', 'redis', 'database', 'memory', 'in-memory', 'null', 'dsn', 'custom'] as const;
 
 export interface ResolvedConfig {
   default: string;
@@ -53,6 +71,7 @@ export const DEFAULT_STORES: Readonly<Record<string, StoreConfig>> = Object.free
   file: { driver: 'file' },
   semaphore: { driver: 'semaphore' },
   redis: { driver: 'redis', url: 'redis://127.0.0.1:6379' },
+  database: { driver: 'database' },
   memory: { driver: 'memory' },
   null: { driver: 'null' },
 });

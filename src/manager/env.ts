@@ -8,7 +8,7 @@ import type { LockManagerConfig, StoreConfig } from './config.js';
 export type Env = Record<string, string | undefined>;
 
 const DRIVER_NAMES: Record<string, string> = {
-  file: 'file', flock: 'file', semaphore: 'semaphore', redis: 'redis', memory: 'memory', 'in-memory': 'memory', null: 'null',
+  file: 'file', flock: 'file', semaphore: 'semaphore', redis: 'redis', database: 'database', memory: 'memory', 'in-memory': 'memory', null: 'null',
 };
 
 export function configFromEnv(env: Env): LockManagerConfig {
@@ -23,7 +23,7 @@ export function configFromEnv(env: Env): LockManagerConfig {
   if (driver !== undefined) {
     const name = DRIVER_NAMES[driver.toLowerCase()];
     if (!name) {
-      throw new InvalidArgumentError(`LOCK_DRIVER="${driver}" is not a lock driver (use file, redis, semaphore, memory or null).`);
+      throw new InvalidArgumentError(`LOCK_DRIVER="${driver}" is not a lock driver (use file, redis, database, semaphore, memory or null).`);
     }
     config.default = name;
   }
@@ -41,6 +41,11 @@ export function configFromEnv(env: Env): LockManagerConfig {
   const redisPrefix = env.LOCK_REDIS_PREFIX;
   if (url !== undefined || redisPrefix !== undefined) {
     stores.redis = { driver: 'redis', ...(url !== undefined && { url }), ...(redisPrefix !== undefined && { prefix: redisPrefix }) };
+  }
+  const dbUrl = read('LOCK_DB_URL');
+  const dbTable = read('LOCK_DB_TABLE');
+  if (dbUrl !== undefined || dbTable !== undefined) {
+    stores.database = { driver: 'database', ...(dbUrl !== undefined && { url: dbUrl }), ...(dbTable !== undefined && { table: dbTable }) };
   }
   if (env.LOCK_PREFIX !== undefined) config.prefix = env.LOCK_PREFIX;
 

@@ -7,7 +7,7 @@ describe('LockManager configuration', () => {
   it('fills Glueful-like defaults, in milliseconds', () => {
     const config = resolveConfig();
     expect(config).toMatchObject({ default: 'file', prefix: 'lockwright:', ttl: 300_000, retry: { times: 10, delay: 100, maxWait: 10_000 }, metrics: true });
-    expect(Object.keys(config.stores).sort()).toEqual(['file', 'memory', 'null', 'redis', 'semaphore']);
+    expect(Object.keys(config.stores).sort()).toEqual(['database', 'file', 'memory', 'null', 'redis', 'semaphore']);
   });
 
   it('keeps the driver of a built-in store given only some options', () => {

@@ -150,7 +150,7 @@ describe('createStore', () => {
 
   it.each([
     ['', /Unsupported store DSN ""/],
-    ['mysql://u:hunter2@db/app', /no "mysql" store yet/],
+    ['mssql://u:hunter2@db/app', /no "mssql" store yet/],
     ['memcached://localhost', /no "memcached" store yet/],
     ['flok', /Unsupported store DSN "flok"/],
     ['flock://relative/dir', /absolute directory/],
