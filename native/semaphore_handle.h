@@ -18,7 +18,6 @@ class SemaphoreHandle : public Napi::ObjectWrap<SemaphoreHandle>, public HandleB
   ~SemaphoreHandle() override;
 
   void Settle(Napi::Env env, Wait& wait, Napi::Value* error, bool* granted) override;
-  void WaitDropped() override { waiting_ = false; }
   void Teardown() override;
 
  private:

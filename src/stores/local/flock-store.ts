@@ -156,18 +156,14 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
     return {
       startWait: (done) => {
         const handle = this.#open(path);
+        // No timeout in the kernel (the queue keeps time): ending without a grant and
+        // without an error means cancel() won, and the waiter thread has let go.
         const wait = handle.wait(shared, -1, (error, granted) => {
           if (granted) return done(null, handle);
           handle.close();
-          done(error ? storageError(error, `Cannot wait for "${path}"`) : new LockStorageError(`The wait for "${path}" ended without a grant.`), null);
+          done(error ? storageError(error, `Cannot wait for "${path}"`) : null, null);
         });
-        return {
-          cancel: () => {
-            const cancelled = wait.cancel();
-            if (cancelled) handle.close();
-            return cancelled;
-          },
-        };
+        return { cancel: () => void wait.cancel() };
       },
       tryAcquire: () => {
         const handle = this.#open(path);

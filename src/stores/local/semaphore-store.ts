@@ -155,18 +155,14 @@ export class SemaphoreStore implements BlockingStore {
     return {
       startWait: (done) => {
         const handle = this.#open(identity, resource);
+        // No timeout in the kernel (the queue keeps time): ending without a grant and
+        // without an error means cancel() won, and the waiter thread has let go.
         const wait = handle.wait(-1, (error, granted) => {
           if (granted) return done(null, handle);
           handle.close();
-          done(error ? storageError(error, `Cannot wait for the "${resource}" semaphore`) : new LockStorageError(`The wait for the "${resource}" semaphore ended without a grant.`), null);
+          done(error ? storageError(error, `Cannot wait for the "${resource}" semaphore`) : null, null);
         });
-        return {
-          cancel: () => {
-            const cancelled = wait.cancel();
-            if (cancelled) handle.close();
-            return cancelled;
-          },
-        };
+        return { cancel: () => void wait.cancel() };
       },
       tryAcquire: () => this.#tryAcquire(identity, resource),
       release: recycle,
