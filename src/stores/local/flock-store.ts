@@ -9,6 +9,7 @@ import type { BlockingSharedLockStore, BlockingStore, WaitOptions } from '../../
 import { loadNative, type FlockHandle, type NativeBinding } from '../../native.js';
 import { flockFileName } from './flock-file-name.js';
 import { IdleHandlePool } from './idle-handle-pool.js';
+import { KeyTurns } from './key-turns.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { defaultLockDir, prepareLockDir, preparePrivateLockDir } from './lock-dir.js';
 import { storageError } from './native-errors.js';
@@ -34,6 +35,7 @@ export interface FlockStoreOptions {
 // Per process (per worker): one kernel waiter per (lock file, mode), and released
 // handles (open descriptors holding no lock) kept a moment for reuse, by path.
 const queues = new LocalWaitQueues<FlockHandle>();
+const turns = new KeyTurns();
 const idleHandles = new IdleHandlePool<FlockHandle>({ perKey: 2, total: 64, idleMs: 1_000 });
 
 /** Puts a handle that holds nothing back for reuse (closes it if that fails). */
@@ -109,6 +111,11 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
   }
 
   async #lock(key: Key, shared: boolean, wait: WaitOptions | null): Promise<void> {
+    if (wait === null) return this.#lockNow(key, shared, null);
+    return turns.run(key, wait, `the "${key.resource}" lock`, (left) => this.#lockNow(key, shared, left));
+  }
+
+  async #lockNow(key: Key, shared: boolean, wait: WaitOptions | null): Promise<void> {
     const current = key.getState<FlockState | undefined>(STATE);
     if (current?.shared === shared) return;
     wait?.signal?.throwIfAborted();
@@ -134,7 +141,15 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
       throw new LockConflictedError(`The "${key.resource}" lock is held by another owner (${path}).`);
     }
     const queue = queues.get(queueId, () => this.#waitSource(path, shared));
-    this.#hold(key, await queue.wait(wait, `the "${key.resource}" lock`), shared);
+    const handle = await queue.wait(wait, `the "${key.resource}" lock`);
+    // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
+    // keep one grant, never overwrite (and so leak) the other.
+    const meanwhile = key.getState<FlockState | undefined>(STATE);
+    if (meanwhile) {
+      key.removeState(STATE);
+      recycle(meanwhile.handle);
+    }
+    this.#hold(key, handle, shared);
   }
 
   #hold(key: Key, handle: FlockHandle, shared: boolean): void {

@@ -7,6 +7,7 @@ import type { Key } from '../../core/key.js';
 import type { BlockingStore, WaitOptions } from '../../core/store.js';
 import { loadNative, type NativeBinding, type SemaphoreHandle } from '../../native.js';
 import { IdleHandlePool } from './idle-handle-pool.js';
+import { KeyTurns } from './key-turns.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { storageError } from './native-errors.js';
 import { semaphoreIdentity, type SemaphoreIdentity } from './semaphore-key.js';
@@ -26,6 +27,7 @@ export interface SemaphoreStoreOptions {
 // Per process (per worker): one kernel waiter per semaphore set, and released handles
 // kept a moment for reuse (opening one is semget + IPC_STAT + two GETVALs).
 const queues = new LocalWaitQueues<SemaphoreHandle>();
+const turns = new KeyTurns();
 const idleHandles = new IdleHandlePool<SemaphoreHandle>({ perKey: 2, total: 256, idleMs: 1_000 });
 
 /** Puts a handle back for reuse, released (closes it if releasing fails). */
@@ -109,6 +111,11 @@ export class SemaphoreStore implements BlockingStore {
   }
 
   async #lock(key: Key, wait: WaitOptions | null): Promise<void> {
+    if (wait === null) return this.#lockNow(key, null);
+    return turns.run(key, wait, `the "${key.resource}" lock`, (left) => this.#lockNow(key, left));
+  }
+
+  async #lockNow(key: Key, wait: WaitOptions | null): Promise<void> {
     if (key.hasState(STATE)) return;
     wait?.signal?.throwIfAborted();
     const identity = semaphoreIdentity(this.namespace, key.resource);
@@ -121,7 +128,11 @@ export class SemaphoreStore implements BlockingStore {
       throw new LockConflictedError(`The "${key.resource}" lock is held by another owner (System V key 0x${identity.key.toString(16)}).`);
     }
     const queue = queues.get(queueId, () => this.#waitSource(identity, key.resource));
-    this.#hold(key, await queue.wait(wait, `the "${key.resource}" lock`));
+    const handle = await queue.wait(wait, `the "${key.resource}" lock`);
+    // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
+    // keep one hold, never overwrite (and so leak) the other.
+    if (key.hasState(STATE)) return recycle(handle);
+    this.#hold(key, handle);
   }
 
   #hold(key: Key, handle: SemaphoreHandle): void {
