@@ -8,13 +8,14 @@ import type { Key } from '../../core/key.js';
 import type { BlockingSharedLockStore, BlockingStore, WaitOptions } from '../../core/store.js';
 import { loadNative, type FlockHandle, type NativeBinding } from '../../native.js';
 import { flockFileName } from './flock-file-name.js';
+import { HeldStates } from './held-state.js';
 import { IdleHandlePool } from './idle-handle-pool.js';
 import { KeyTurns } from './key-turns.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { defaultLockDir, prepareLockDir, preparePrivateLockDir } from './lock-dir.js';
 import { storageError } from './native-errors.js';
 
-const STATE = 'lockwright:flock';
+const held = new HeldStates<FlockState>('lockwright:flock', 'FlockStore');
 
 interface FlockState {
   handle: FlockHandle;
@@ -94,15 +95,15 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
   }
 
   async delete(key: Key): Promise<void> {
-    const state = key.getState<FlockState | undefined>(STATE);
+    const state = held.peek(key);
+    held.remove(key);
     if (!state) return;
-    key.removeState(STATE);
     recycle(state.handle);
   }
 
   /** Local knowledge: this key holds an flock lock that only it can release. */
   async exists(key: Key): Promise<boolean> {
-    return key.hasState(STATE);
+    return held.peek(key) !== undefined;
   }
 
   /** flock locks do not expire: they last until released or until the process dies. */
@@ -116,7 +117,7 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
   }
 
   async #lockNow(key: Key, shared: boolean, wait: WaitOptions | null): Promise<void> {
-    const current = key.getState<FlockState | undefined>(STATE);
+    const current = held.get(key);
     if (current?.shared === shared) return;
     wait?.signal?.throwIfAborted();
     const path = current?.handle.path ?? this.pathFor(key.resource);
@@ -125,7 +126,7 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
     if (current || wait === null || queues.waiting(queueId) === 0) {
       // Converting the mode of a held lock reuses its handle; the kernel drops the old
       // lock before converting, so a refused conversion leaves nothing held.
-      if (current) key.removeState(STATE);
+      if (current) held.remove(key);
       const handle = current?.handle ?? this.#open(path);
       let granted: boolean;
       try {
@@ -144,17 +145,16 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
     const handle = await queue.wait(wait, `the "${key.resource}" lock`);
     // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
     // keep one grant, never overwrite (and so leak) the other.
-    const meanwhile = key.getState<FlockState | undefined>(STATE);
+    const meanwhile = held.peek(key);
     if (meanwhile) {
-      key.removeState(STATE);
+      held.remove(key);
       recycle(meanwhile.handle);
     }
     this.#hold(key, handle, shared);
   }
 
   #hold(key: Key, handle: FlockHandle, shared: boolean): void {
-    key.setState(STATE, { handle, shared } satisfies FlockState);
-    key.markUnserializable();
+    held.set(key, { handle, shared });
   }
 
   #open(path: string): FlockHandle {

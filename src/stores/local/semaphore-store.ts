@@ -6,13 +6,14 @@ import { validateTtl } from '../../core/duration.js';
 import type { Key } from '../../core/key.js';
 import type { BlockingStore, WaitOptions } from '../../core/store.js';
 import { loadNative, type NativeBinding, type SemaphoreHandle } from '../../native.js';
+import { HeldStates } from './held-state.js';
 import { IdleHandlePool } from './idle-handle-pool.js';
 import { KeyTurns } from './key-turns.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { storageError } from './native-errors.js';
 import { semaphoreIdentity, type SemaphoreIdentity } from './semaphore-key.js';
 
-const STATE = 'lockwright:semaphore';
+const held = new HeldStates<SemaphoreHandle>('lockwright:semaphore', 'SemaphoreStore');
 
 export interface SemaphoreStoreOptions {
   /** Permission bits of the semaphore sets this store creates. Default 0o600 (this user only). */
@@ -89,9 +90,9 @@ export class SemaphoreStore implements BlockingStore {
   }
 
   async delete(key: Key): Promise<void> {
-    const handle = key.getState<SemaphoreHandle | undefined>(STATE);
+    const handle = held.peek(key);
+    held.remove(key);
     if (!handle) return;
-    key.removeState(STATE);
     try {
       handle.unlock();
     } catch (error) {
@@ -102,7 +103,7 @@ export class SemaphoreStore implements BlockingStore {
   }
 
   async exists(key: Key): Promise<boolean> {
-    return key.hasState(STATE);
+    return held.peek(key) !== undefined;
   }
 
   /** Semaphore locks do not expire. */
@@ -116,7 +117,7 @@ export class SemaphoreStore implements BlockingStore {
   }
 
   async #lockNow(key: Key, wait: WaitOptions | null): Promise<void> {
-    if (key.hasState(STATE)) return;
+    if (held.get(key)) return;
     wait?.signal?.throwIfAborted();
     const identity = semaphoreIdentity(this.namespace, key.resource);
     const queueId = String(identity.key);
@@ -131,13 +132,12 @@ export class SemaphoreStore implements BlockingStore {
     const handle = await queue.wait(wait, `the "${key.resource}" lock`);
     // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
     // keep one hold, never overwrite (and so leak) the other.
-    if (key.hasState(STATE)) return recycle(handle);
+    if (held.peek(key)) return recycle(handle);
     this.#hold(key, handle);
   }
 
   #hold(key: Key, handle: SemaphoreHandle): void {
-    key.setState(STATE, handle);
-    key.markUnserializable();
+    held.set(key, handle);
   }
 
   #open({ key, fingerprint }: SemaphoreIdentity, resource: string): SemaphoreHandle {
