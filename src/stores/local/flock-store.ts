@@ -25,8 +25,10 @@ interface FlockState {
 export interface FlockStoreOptions {
   /**
    * Directory of the lock files; created when missing. Default: a directory private to
-   * this user (`$XDG_RUNTIME_DIR/lockwright`, else `<tmpdir>/lockwright-<uid>`, mode 0700).
-   * Processes lock each other out only when they use the same directory.
+   * this user that depends only on the user id (`/run/lock/lockwright-<uid>` where
+   * /run/lock is world-writable, else `/var/tmp/lockwright-<uid>`; mode 0700), never on
+   * environment variables. Processes lock each other out only when they use the same
+   * directory.
    */
   dir?: string;
   /** Permission bits of lock files this store creates. Default 0o600 (this user only). */
