@@ -23,6 +23,7 @@ class SemaphoreHandle : public Napi::ObjectWrap<SemaphoreHandle>, public HandleB
  private:
   Napi::Value GetKey(const Napi::CallbackInfo& info);
   Napi::Value GetLocked(const Napi::CallbackInfo& info);
+  Napi::Value Verify(const Napi::CallbackInfo& info);
   Napi::Value TryLock(const Napi::CallbackInfo& info);
   Napi::Value StartWait(const Napi::CallbackInfo& info);
   Napi::Value Unlock(const Napi::CallbackInfo& info);

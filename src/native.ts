@@ -78,6 +78,13 @@ export interface SemaphoreHandle {
   readonly key: number;
   readonly locked: boolean;
   tryLock(): boolean;
+  /**
+   * Whether this handle's hold is still in the kernel: the set exists, its mutex is 1 and
+   * was last changed by this process. False when nothing is held, or when the set was
+   * removed (`ipcrm`, logind's RemoveIPC at logout) or its value reset: the handle then
+   * forgets the lost hold (`locked` becomes false, unlock() has nothing to give back).
+   */
+  verify(): boolean;
   /** semtimedop on a waiter thread; timeoutMs < 0 waits forever. */
   wait(timeoutMs: number, callback: WaitCallback): NativeWait;
   unlock(): void;
@@ -95,7 +102,10 @@ export interface NativeStats {
 }
 
 export interface NativeBinding {
-  /** Opens (creating 0`mode` if needed) with O_RDWR|O_CREAT|O_NOFOLLOW|O_CLOEXEC. */
+  /**
+   * Opens with O_RDWR|O_NOFOLLOW|O_CLOEXEC. A missing file is created (O_EXCL) with exactly
+   * `mode`, whatever the umask (fchmod after create); an existing file keeps its mode.
+   */
   openFlock(path: string, mode: number): FlockHandle;
   /**
    * semget(key, 3, IPC_CREAT|mode) and ownership/collision checks: the set must be owned

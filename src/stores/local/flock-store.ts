@@ -31,7 +31,11 @@ export interface FlockStoreOptions {
    * directory.
    */
   dir?: string;
-  /** Permission bits of lock files this store creates. Default 0o600 (this user only). */
+  /**
+   * Permission bits of lock files this store creates, set exactly (the umask does not
+   * narrow them, so 0o660 really lets the group in). Files that already exist keep their
+   * mode. Default 0o600 (this user only).
+   */
   mode?: number;
 }
 

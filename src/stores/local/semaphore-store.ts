@@ -102,8 +102,24 @@ export class SemaphoreStore implements BlockingStore {
     idleHandles.give(String(handle.key), handle);
   }
 
+  /**
+   * Whether `key` still holds the lock in the kernel: a set removed behind our back
+   * (`ipcrm`, logind's RemoveIPC at logout) or reset means the lock is lost, so
+   * `Lock.isAcquired()` turns false (and aborts `lock.signal`).
+   */
   async exists(key: Key): Promise<boolean> {
-    return held.peek(key) !== undefined;
+    const handle = held.peek(key);
+    if (!handle) return false;
+    let intact: boolean;
+    try {
+      intact = handle.verify();
+    } catch (error) {
+      throw storageError(error, `Cannot check the "${key.resource}" semaphore`);
+    }
+    if (intact) return true;
+    held.remove(key);
+    handle.close(); // holds nothing any more (verify() forgot the lost hold)
+    return false;
   }
 
   /** Semaphore locks do not expire. */
