@@ -72,7 +72,7 @@ describe('SemaphoreStore errors through the store API', () => {
     removeSemaphoreSet(semaphoreIdentity(namespace, resource).key);
     const error = await waiting;
     expect(error).toBeInstanceOf(LockStorageError);
-    expect(error!.code).toBe('LOCK_STORAGE_FAILED');
+    expect((error as InstanceType<typeof LockStorageError>).code).toBe('LOCK_STORAGE_FAILED');
     expect(error!.cause?.code).toBe('EIDRM');
     expect(error!.message).toMatch(/removed .*the lock is lost/);
   });
