@@ -197,7 +197,10 @@ void FlockHandle::Settle(Napi::Env env, Wait& wait, Napi::Value* error, bool* gr
       *error = MakeSysError(env, wait.error).Value();
       return;
     case kTimedOut:
+    case kCancelled:
     default:
+      // The waiter thread has returned from the kernel and given back a grant that raced
+      // the timeout or cancellation before delivering; this is only a safety net.
       wait.ReleaseGrant();
       return;
   }

@@ -20,7 +20,6 @@ class FlockHandle : public Napi::ObjectWrap<FlockHandle>, public HandleBase {
   ~FlockHandle() override;
 
   void Settle(Napi::Env env, Wait& wait, Napi::Value* error, bool* granted) override;
-  void WaitDropped() override { waiting_ = false; }
   void Teardown() override;
 
  private:

@@ -33,12 +33,34 @@ int StillNamesInode(int fd, const std::string& path, SysError* err) {
 }  // namespace
 
 int OpenLockFile(const std::string& path, int mode, SysError* err) {
-  int fd;
-  do {
-    fd = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) {
-    err->Set(errno, "open", &path);
+  constexpr int kFlags = O_RDWR | O_NOFOLLOW | O_CLOEXEC;
+  int fd = -1;
+  bool created = false;
+  // Open an existing file first, else create it exclusively, so that we know whether
+  // this call created it: only then do we set its mode (below).
+  for (int attempt = 0; fd < 0; ++attempt) {
+    fd = open(path.c_str(), kFlags);
+    if (fd >= 0 || errno == EINTR) continue;
+    if (errno != ENOENT || attempt >= kMaxReopen) {
+      err->Set(errno, "open", &path);
+      return -1;
+    }
+    fd = open(path.c_str(), kFlags | O_CREAT | O_EXCL, static_cast<mode_t>(mode));
+    if (fd >= 0) {
+      created = true;
+    } else if (errno != EEXIST && errno != EINTR) {
+      err->Set(errno, "open", &path);
+      return -1;
+    }
+    // EEXIST: another process created it between our two opens; open that one.
+  }
+  // open() applies the umask: `mode: 0o660` under umask 022 would give 0640 and lock
+  // the group out. fchmod sets exactly the mode asked for, on the file we created (by
+  // descriptor: no path race). A file someone else created keeps its mode: they chose
+  // it (or an admin did), and changing another user's file would fail anyway.
+  if (created && fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    err->Set(errno, "fchmod", &path);
+    close(fd);
     return -1;
   }
   struct stat st;

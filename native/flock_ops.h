@@ -9,7 +9,8 @@
 
 namespace lockwright {
 
-// open(O_RDWR|O_CREAT|O_NOFOLLOW|O_CLOEXEC, mode); the result must be a regular file.
+// open(O_RDWR|O_NOFOLLOW|O_CLOEXEC), creating the file (O_EXCL) when missing with exactly
+// `mode` (fchmod after create: the umask does not apply); must be a regular file.
 int OpenLockFile(const std::string& path, int mode, SysError* err);
 
 // LOCK_UN before close, so that releasing never depends on who else shares the

@@ -139,17 +139,9 @@ Napi::Value Instance::BeginWait(Napi::Env env, const std::shared_ptr<Wait>& wait
   return js_wait;
 }
 
-bool Instance::Cancel(const std::shared_ptr<Wait>& wait) {
-  if (!CancelWait(wait)) return false;
-  auto it = waits_.find(wait->id());
-  if (it != waits_.end()) {
-    Record record = std::move(it->second);
-    waits_.erase(it);
-    record.owner->WaitDropped();
-    UpdateRef();
-  }
-  return true;
-}
+// The record stays until the waiter thread delivers the cancelled wait: only then has it
+// let go of the kernel, so only then may the callback tell JS the wait is over.
+bool Instance::Cancel(const std::shared_ptr<Wait>& wait) { return CancelWait(wait); }
 
 void Instance::Settle(Napi::Env env, const std::shared_ptr<Wait>& wait) {
   auto it = torn_down_ ? waits_.end() : waits_.find(wait->id());

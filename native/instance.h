@@ -34,11 +34,9 @@ class Hub : public Sink {
 class HandleBase {
  public:
   virtual ~HandleBase() = default;
-  // JS thread, at delivery: adopt a grant (or give it back) and fill in the callback's
-  // arguments.
+  // JS thread, at delivery (granted, failed, timed out or cancelled): adopt a grant (or
+  // give it back) and fill in the callback's arguments.
   virtual void Settle(Napi::Env env, Wait& wait, Napi::Value* error, bool* granted) = 0;
-  // JS thread: the pending wait was cancelled; nothing will be delivered.
-  virtual void WaitDropped() = 0;
   // Env teardown: release whatever is held and close, without touching JS.
   virtual void Teardown() = 0;
 };

@@ -193,6 +193,17 @@ bool SemRelease(int semid, int key, SysError* err) {
   return false;
 }
 
+int SemHoldIntact(int semid, int key, SysError* err) {
+  const int value = semctl(semid, 0, GETVAL);
+  const int pid = value < 0 ? -1 : semctl(semid, 0, GETPID);
+  if (value < 0 || pid < 0) {
+    if (errno == EIDRM || errno == EINVAL) return 0;
+    SetSemError(err, errno, "semctl", key);
+    return -1;
+  }
+  return value == 1 && pid == getpid() ? 1 : 0;
+}
+
 Outcome SemWait::Block() {
   struct sembuf ops[2] = {{0, 0, 0}, {0, 1, SEM_UNDO}};
   for (;;) {
@@ -250,6 +261,11 @@ TryResult SemTryLock(int, int, SysError* err) {
 bool SemRelease(int, int, SysError* err) {
   err->Set(ENOTSUP, "semop");
   return false;
+}
+
+int SemHoldIntact(int, int, SysError* err) {
+  err->Set(ENOTSUP, "semctl");
+  return -1;
 }
 
 Outcome SemWait::Block() {

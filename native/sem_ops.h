@@ -23,6 +23,12 @@ TryResult SemTryLock(int semid, int key, SysError* err);
 // semop -1 with SEM_UNDO. An EIDRM/EINVAL error means the lock was already lost.
 bool SemRelease(int semid, int key, SysError* err);
 
+// Whether a hold this process took is still in the kernel: 1 when the set exists, its
+// mutex is at 1 and was last changed by this process (nobody else can change it while we
+// hold it); 0 when the set was removed (ipcrm, logind RemoveIPC) or the value reset
+// behind our back; -1 with *err set on any other error.
+int SemHoldIntact(int semid, int key, SysError* err);
+
 class SemWait : public Wait {
  public:
   SemWait(uint64_t id, double timeout_ms, std::shared_ptr<Sink> sink, int semid, int key);

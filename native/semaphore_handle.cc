@@ -14,6 +14,7 @@ Napi::Function SemaphoreHandle::Define(Napi::Env env) {
                          InstanceAccessor("key", &SemaphoreHandle::GetKey, nullptr),
                          InstanceAccessor("locked", &SemaphoreHandle::GetLocked, nullptr),
                          InstanceMethod("tryLock", &SemaphoreHandle::TryLock),
+                         InstanceMethod("verify", &SemaphoreHandle::Verify),
                          InstanceMethod("wait", &SemaphoreHandle::StartWait),
                          InstanceMethod("unlock", &SemaphoreHandle::Unlock),
                          InstanceMethod("close", &SemaphoreHandle::Close),
@@ -91,6 +92,22 @@ Napi::Value SemaphoreHandle::GetLocked(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), locked_);
 }
 
+Napi::Value SemaphoreHandle::Verify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return Napi::Value();
+  if (!locked_) return Napi::Boolean::New(env, false);
+  SysError err;
+  const int intact = SemHoldIntact(semid_, key_, &err);
+  if (intact < 0) {
+    ThrowSysError(env, err);
+    return Napi::Value();
+  }
+  // A lost hold is forgotten: unlock()/close() must not decrement a set that is gone or
+  // a value someone else now owns.
+  if (intact == 0) locked_ = false;
+  return Napi::Boolean::New(env, intact == 1);
+}
+
 Napi::Value SemaphoreHandle::TryLock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return Napi::Value();
@@ -155,7 +172,10 @@ void SemaphoreHandle::Settle(Napi::Env env, Wait& wait, Napi::Value* error, bool
       *error = MakeSysError(env, wait.error).Value();
       return;
     case kTimedOut:
+    case kCancelled:
     default:
+      // The waiter thread has returned from the kernel and given back a grant that raced
+      // the timeout or cancellation before delivering; this is only a safety net.
       wait.ReleaseGrant();
       return;
   }

@@ -18,12 +18,12 @@ class SemaphoreHandle : public Napi::ObjectWrap<SemaphoreHandle>, public HandleB
   ~SemaphoreHandle() override;
 
   void Settle(Napi::Env env, Wait& wait, Napi::Value* error, bool* granted) override;
-  void WaitDropped() override { waiting_ = false; }
   void Teardown() override;
 
  private:
   Napi::Value GetKey(const Napi::CallbackInfo& info);
   Napi::Value GetLocked(const Napi::CallbackInfo& info);
+  Napi::Value Verify(const Napi::CallbackInfo& info);
   Napi::Value TryLock(const Napi::CallbackInfo& info);
   Napi::Value StartWait(const Napi::CallbackInfo& info);
   Napi::Value Unlock(const Napi::CallbackInfo& info);

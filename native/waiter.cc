@@ -153,8 +153,11 @@ class Kicker {
   // of w: a signal that lands just before the thread enters the syscall is lost.
   void Interrupt(const std::shared_ptr<Wait>& w) {
     const Kick k = SignalWaiter(w);
-    if (k == Kick::kUnusable && w->state() == kTimedOut) {
-      DeliverOnce(w);  // abandon mode: settle now, the thread gives the grant back later
+    if (k == Kick::kUnusable) {
+      // Abandon mode (no usable wake signal): the thread stays in the kernel until it is
+      // granted, which may be never, so settle now; the thread gives a late grant back.
+      // The only case where a settled wait can still briefly hold the lock.
+      DeliverOnce(w);
       return;
     }
     if (k != Kick::kSent) return;
@@ -210,7 +213,9 @@ class Kicker {
       }
       std::vector<const Wait*> finished;
       for (const auto& w : due) {
-        if (SignalWaiter(w) != Kick::kSent) finished.push_back(w.get());
+        const Kick k = SignalWaiter(w);
+        if (k == Kick::kUnusable) DeliverOnce(w);  // handler replaced meanwhile: abandon
+        if (k != Kick::kSent) finished.push_back(w.get());
       }
       expired.clear();
       lock.lock();
@@ -263,28 +268,26 @@ Pool& GetPool() {
 }
 
 // Decides the outcome with the single CAS from kPending; a loser gives the grant back.
+// Delivery comes last, whatever the outcome (cancelled included): by then this thread
+// has returned from the kernel and holds nothing it was not granted for, so a settled
+// wait can never leave a ghost holder behind (issue 9).
 void Run(const std::shared_ptr<Wait>& w) {
   const Outcome outcome = w->Block();
   switch (outcome) {
     case Outcome::kGranted:
-      if (w->Transition(kGranted)) {
-        DeliverOnce(w);
-        break;
-      }
-      w->ReleaseGrant();
-      if (w->state() == kTimedOut) DeliverOnce(w);
+      if (!w->Transition(kGranted)) w->ReleaseGrant();
       break;
     case Outcome::kTimedOut:
-      if (w->Transition(kTimedOut) || w->state() == kTimedOut) DeliverOnce(w);
+      w->Transition(kTimedOut);
       break;
     case Outcome::kFailed:
-      if (w->Transition(kFailed) || w->state() == kTimedOut) DeliverOnce(w);
+      w->Transition(kFailed);
       break;
     case Outcome::kStopped:
-      if (w->state() == kTimedOut) DeliverOnce(w);
       break;
   }
   if (w->NeedsKickerDeadline() && w->deadline_ns() >= 0) Kicker::Get().RemoveDeadline(w.get());
+  DeliverOnce(w);
 }
 
 void* WaiterMain(void* arg) {

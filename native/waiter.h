@@ -17,8 +17,9 @@ enum class Outcome { kGranted, kTimedOut, kFailed, kStopped };
 class Wait;
 struct Slot;
 
-// Where decided outcomes go (the env's hub). Deliver must either hand the wait over to
-// the JS thread or, when it cannot, call ReleaseGrant() itself.
+// Where finished waits go (the env's hub). Every wait is delivered exactly once, also a
+// cancelled one. Deliver must either hand the wait over to the JS thread or, when it
+// cannot, call ReleaseGrant() itself.
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -69,7 +70,9 @@ class Wait {
 bool StartWait(const std::shared_ptr<Wait>& wait, SysError* err);
 
 // CAS kPending -> kCancelled. On success, interrupts the waiter (signal now, then
-// retries with backoff until the thread lets go of the wait) and returns true.
+// retries with backoff until the thread lets go of the wait) and returns true. The
+// cancelled wait is still delivered to its sink, by its thread, once that thread has
+// returned from the kernel and given back any grant that raced the cancellation.
 bool CancelWait(const std::shared_ptr<Wait>& wait);
 
 struct PoolStats {

@@ -17,16 +17,28 @@ export interface NativeError extends Error {
   path?: string;
 }
 
-/** Settles once with the outcome of a blocking wait, unless `cancel()` won first. */
+/**
+ * Called exactly once per wait, on the JS thread: granted (null, true), failed
+ * (error, false), or ended without a grant (null, false) by its timeout or by
+ * `cancel()`. It is called only after the waiter thread has returned from the kernel
+ * and given back any grant that raced the timeout or cancellation: when the callback
+ * runs with `granted` false, this wait holds nothing and never will.
+ */
 export type WaitCallback = (error: NativeError | null, granted: boolean) => void;
 
 /** A blocking wait running on one of the addon's own waiter threads. */
 export interface NativeWait {
   /**
-   * Asks the wait to stop. Returns true when the cancellation won: the callback will
-   * never be called and the lock is not (and will never be) held because of this wait.
-   * Returns false when the outcome was already decided: the callback is called (or was
-   * already called) with that outcome, and a grant must then be released by the caller.
+   * Asks the wait to stop. Returns true when the cancellation won: the callback will be
+   * called with (null, false) once the waiter thread has let go of the kernel (usually
+   * within a millisecond; it is interrupted with a thread-directed signal). Returns false
+   * when the outcome was already decided: the callback is called (or was already called)
+   * with that outcome, and a grant must then be released by the caller. Until the
+   * callback runs, the handle counts as waiting (a second wait() on it throws EINVAL).
+   *
+   * Only when no wake signal is usable (`wakeSignal()` is 0, or another library replaced
+   * its handler) is a cancelled or timed-out flock wait settled at once, while its thread
+   * stays in the kernel and gives a late grant back when it gets one.
    */
   cancel(): boolean;
 }
@@ -67,6 +79,13 @@ export interface SemaphoreHandle {
   readonly key: number;
   readonly locked: boolean;
   tryLock(): boolean;
+  /**
+   * Whether this handle's hold is still in the kernel: the set exists, its mutex is 1 and
+   * was last changed by this process. False when nothing is held, or when the set was
+   * removed (`ipcrm`, logind's RemoveIPC at logout) or its value reset: the handle then
+   * forgets the lost hold (`locked` becomes false, unlock() has nothing to give back).
+   */
+  verify(): boolean;
   /** semtimedop on a waiter thread; timeoutMs < 0 waits forever. */
   wait(timeoutMs: number, callback: WaitCallback): NativeWait;
   unlock(): void;
@@ -84,7 +103,10 @@ export interface NativeStats {
 }
 
 export interface NativeBinding {
-  /** Opens (creating 0`mode` if needed) with O_RDWR|O_CREAT|O_NOFOLLOW|O_CLOEXEC. */
+  /**
+   * Opens with O_RDWR|O_NOFOLLOW|O_CLOEXEC. A missing file is created (O_EXCL) with exactly
+   * `mode`, whatever the umask (fchmod after create); an existing file keeps its mode.
+   */
   openFlock(path: string, mode: number): FlockHandle;
   /**
    * semget(key, 3, IPC_CREAT|mode) and ownership/collision checks: the set must be owned

@@ -25,9 +25,12 @@ export class LockHolder {
   readonly #pending = new Map<number, (reply: Reply) => void>();
   readonly ready: Promise<void>;
 
-  /** `script`: the fixture to run (default: fixtures/lock-holder.mjs). */
-  constructor(script = holderScript) {
-    this.child = fork(script, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /**
+   * `script`: the fixture to run (default: fixtures/lock-holder.mjs); `env`: the child's
+   * whole environment (default: this process's).
+   */
+  constructor(script = holderScript, env?: NodeJS.ProcessEnv) {
+    this.child = fork(script, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...(env ? { env } : {}) });
     children.add(this.child);
     this.ready = new Promise((resolve, reject) => {
       this.child.once('error', reject);

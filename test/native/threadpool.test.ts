@@ -30,13 +30,15 @@ describe('waiter threads are not the libuv threadpool', () => {
 
     const handles: FlockHandle[] = [];
     const waits: NativeWait[] = [];
+    let cancelledCallbacks = 0;
     for (let i = 0; i < 64; i++) {
       const p = path.join(tmp.dir, `tp${i}.lock`);
       const holder = native.openFlock(p, 0o600);
       expect(holder.tryLock(false)).toBe(true);
       const waiter = native.openFlock(p, 0o600);
-      waits.push(waiter.wait(false, -1, () => {
-        throw new Error('no grant expected');
+      waits.push(waiter.wait(false, -1, (error, granted) => {
+        if (error || granted) throw new Error('no grant expected');
+        cancelledCallbacks++;
       }));
       handles.push(holder, waiter);
     }
@@ -59,6 +61,9 @@ describe('waiter threads are not the libuv threadpool', () => {
     const t0 = performance.now();
     for (const w of waits) expect(w.cancel()).toBe(true);
     for (const h of handles) h.close();
+    // Each cancelled wait calls back (null, false) once its thread let go of the kernel.
+    while (cancelledCallbacks < 64 && performance.now() - t0 < 2000) await sleep(1);
+    expect(cancelledCallbacks).toBe(64);
     expect(native.stats().pendingWaits).toBe(0);
     // Every thread is interrupted and parks again within a few milliseconds.
     while (native.stats().idleWaiterThreads < 64 && performance.now() - t0 < 2000) await sleep(1);

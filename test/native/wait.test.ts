@@ -98,25 +98,28 @@ describe('FlockHandle.wait', () => {
     for (const h of [holder, waiter, probe]) h.close();
   });
 
-  it('cancel() wins: the callback is never called and nothing stays locked', async () => {
+  it('cancel() wins: the callback reports (null, false) once the thread let go, nothing stays locked', async () => {
     const p = lockPath();
     const holder = native.openFlock(p, 0o600);
     const waiter = native.openFlock(p, 0o600);
     holder.tryLock(false);
-    let called = false;
-    const w = waiter.wait(false, -1, () => (called = true));
+    const { w, settled } = waitFor(waiter, false, -1);
     await sleep(20);
     const t0 = performance.now();
     expect(w.cancel()).toBe(true);
     expect(performance.now() - t0).toBeLessThan(5);
     expect(w.cancel()).toBe(true); // stays won
-    expect(native.stats().pendingWaits).toBe(0);
+    // Released in the same turn: the kernel may hand the lock to the cancelled wait's
+    // thread; the callback must come only after that thread gave it back.
     holder.unlock();
-    await sleep(50);
-    expect(called).toBe(false);
+    expect(catchError(() => waiter.wait(false, -1, () => {})).code).toBe('EINVAL'); // still waiting
+    const s = await settled;
+    expect(s).toMatchObject({ error: null, granted: false });
+    expect(native.stats().pendingWaits).toBe(0);
+    expect(waiter.state).toBe('none');
     const probe = native.openFlock(p, 0o600);
     expect(probe.tryLock(false)).toBe(true);
-    // The handle may wait again right away.
+    // The handle may wait again once settled.
     const again = waitFor(waiter, false, -1);
     await sleep(5);
     probe.unlock();

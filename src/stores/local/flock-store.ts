@@ -8,12 +8,14 @@ import type { Key } from '../../core/key.js';
 import type { BlockingSharedLockStore, BlockingStore, WaitOptions } from '../../core/store.js';
 import { loadNative, type FlockHandle, type NativeBinding } from '../../native.js';
 import { flockFileName } from './flock-file-name.js';
+import { HeldStates } from './held-state.js';
 import { IdleHandlePool } from './idle-handle-pool.js';
+import { KeyTurns } from './key-turns.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { defaultLockDir, prepareLockDir, preparePrivateLockDir } from './lock-dir.js';
 import { storageError } from './native-errors.js';
 
-const STATE = 'lockwright:flock';
+const held = new HeldStates<FlockState>('lockwright:flock', 'FlockStore');
 
 interface FlockState {
   handle: FlockHandle;
@@ -23,17 +25,24 @@ interface FlockState {
 export interface FlockStoreOptions {
   /**
    * Directory of the lock files; created when missing. Default: a directory private to
-   * this user (`$XDG_RUNTIME_DIR/lockwright`, else `<tmpdir>/lockwright-<uid>`, mode 0700).
-   * Processes lock each other out only when they use the same directory.
+   * this user that depends only on the user id (`/run/lock/lockwright-<uid>` where
+   * /run/lock is world-writable, else `/var/tmp/lockwright-<uid>`; mode 0700), never on
+   * environment variables. Processes lock each other out only when they use the same
+   * directory.
    */
   dir?: string;
-  /** Permission bits of lock files this store creates. Default 0o600 (this user only). */
+  /**
+   * Permission bits of lock files this store creates, set exactly (the umask does not
+   * narrow them, so 0o660 really lets the group in). Files that already exist keep their
+   * mode. Default 0o600 (this user only).
+   */
   mode?: number;
 }
 
 // Per process (per worker): one kernel waiter per (lock file, mode), and released
 // handles (open descriptors holding no lock) kept a moment for reuse, by path.
 const queues = new LocalWaitQueues<FlockHandle>();
+const turns = new KeyTurns();
 const idleHandles = new IdleHandlePool<FlockHandle>({ perKey: 2, total: 64, idleMs: 1_000 });
 
 /** Puts a handle that holds nothing back for reuse (closes it if that fails). */
@@ -88,15 +97,15 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
   }
 
   async delete(key: Key): Promise<void> {
-    const state = key.getState<FlockState | undefined>(STATE);
+    const state = held.peek(key);
+    held.remove(key);
     if (!state) return;
-    key.removeState(STATE);
     recycle(state.handle);
   }
 
   /** Local knowledge: this key holds an flock lock that only it can release. */
   async exists(key: Key): Promise<boolean> {
-    return key.hasState(STATE);
+    return held.peek(key) !== undefined;
   }
 
   /** flock locks do not expire: they last until released or until the process dies. */
@@ -105,7 +114,12 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
   }
 
   async #lock(key: Key, shared: boolean, wait: WaitOptions | null): Promise<void> {
-    const current = key.getState<FlockState | undefined>(STATE);
+    if (wait === null) return this.#lockNow(key, shared, null);
+    return turns.run(key, wait, `the "${key.resource}" lock`, (left) => this.#lockNow(key, shared, left));
+  }
+
+  async #lockNow(key: Key, shared: boolean, wait: WaitOptions | null): Promise<void> {
+    const current = held.get(key);
     if (current?.shared === shared) return;
     wait?.signal?.throwIfAborted();
     const path = current?.handle.path ?? this.pathFor(key.resource);
@@ -114,7 +128,7 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
     if (current || wait === null || queues.waiting(queueId) === 0) {
       // Converting the mode of a held lock reuses its handle; the kernel drops the old
       // lock before converting, so a refused conversion leaves nothing held.
-      if (current) key.removeState(STATE);
+      if (current) held.remove(key);
       const handle = current?.handle ?? this.#open(path);
       let granted: boolean;
       try {
@@ -130,12 +144,19 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
       throw new LockConflictedError(`The "${key.resource}" lock is held by another owner (${path}).`);
     }
     const queue = queues.get(queueId, () => this.#waitSource(path, shared));
-    this.#hold(key, await queue.wait(wait, `the "${key.resource}" lock`), shared);
+    const handle = await queue.wait(wait, `the "${key.resource}" lock`);
+    // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
+    // keep one grant, never overwrite (and so leak) the other.
+    const meanwhile = held.peek(key);
+    if (meanwhile) {
+      held.remove(key);
+      recycle(meanwhile.handle);
+    }
+    this.#hold(key, handle, shared);
   }
 
   #hold(key: Key, handle: FlockHandle, shared: boolean): void {
-    key.setState(STATE, { handle, shared } satisfies FlockState);
-    key.markUnserializable();
+    held.set(key, { handle, shared });
   }
 
   #open(path: string): FlockHandle {
@@ -152,18 +173,14 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
     return {
       startWait: (done) => {
         const handle = this.#open(path);
+        // No timeout in the kernel (the queue keeps time): ending without a grant and
+        // without an error means cancel() won, and the waiter thread has let go.
         const wait = handle.wait(shared, -1, (error, granted) => {
           if (granted) return done(null, handle);
           handle.close();
-          done(error ? storageError(error, `Cannot wait for "${path}"`) : new LockStorageError(`The wait for "${path}" ended without a grant.`), null);
+          done(error ? storageError(error, `Cannot wait for "${path}"`) : null, null);
         });
-        return {
-          cancel: () => {
-            const cancelled = wait.cancel();
-            if (cancelled) handle.close();
-            return cancelled;
-          },
-        };
+        return { cancel: () => void wait.cancel() };
       },
       tryAcquire: () => {
         const handle = this.#open(path);

@@ -6,14 +6,22 @@ import { LockConflictedError } from '../../core/errors.js';
 import type { WaitOptions } from '../../core/store.js';
 import { setLongTimeout } from '../../core/wait.js';
 
-/** A kernel wait in flight; `cancel()` true means it will never call back. */
+/**
+ * A kernel wait in flight. `cancel()` asks it to stop; its `done` is still called once,
+ * after the waiter thread has let go of the kernel: with (null, null) when the
+ * cancellation won, or with the grant (or error) that beat it.
+ */
 export interface KernelWait {
-  cancel(): boolean;
+  cancel(): void;
 }
 
 /** What a queue needs from a store: how to wait in the kernel, try, and give back. */
 export interface KernelWaitSource<H> {
-  /** Starts one blocking wait; calls `done` once (unless cancelled) with a held handle or an error. */
+  /**
+   * Starts one blocking wait; calls `done` exactly once: a held handle, an error, or
+   * (null, null) after a cancellation, always once the waiter thread holds nothing it
+   * was not granted for.
+   */
   startWait(done: (error: Error | null, handle: H | null) => void): KernelWait;
   /** A non-blocking attempt: a held handle, or null when busy. */
   tryAcquire(): H | null;
@@ -32,6 +40,11 @@ export class LocalWaitQueue<H> {
   readonly #source: KernelWaitSource<H>;
   readonly #onIdle: () => void;
   #kernelWait: KernelWait | null = null;
+  #cancelling = false;
+  // Waiters that gave up while they were the last: they settle only once the kernel wait
+  // they cancelled has let go, so that nothing (no waiter thread, no late grant) still
+  // holds or queues for the lock when their promise rejects (issue 9).
+  #leaving: Array<() => void> = [];
 
   /** `onIdle` runs when nobody waits and no kernel wait is in flight (to drop the queue). */
   constructor(source: KernelWaitSource<H>, onIdle: () => void) {
@@ -72,8 +85,13 @@ export class LocalWaitQueue<H> {
         },
       };
       const giveUp = (error: unknown) => {
-        waiter.reject(error);
-        this.#stopIfUnwanted();
+        settle();
+        if (this.#waiters.size === 0 && this.#kernelWait !== null) {
+          this.#leaving.push(() => reject(error));
+          this.#stopKernelWait();
+        } else {
+          reject(error);
+        }
       };
       const onAbort = () => giveUp(signal!.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -99,6 +117,13 @@ export class LocalWaitQueue<H> {
 
   #onKernelResult(error: Error | null, handle: H | null): void {
     this.#kernelWait = null;
+    this.#cancelling = false;
+    if (handle !== null && this.#waiters.size === 0) {
+      // A grant that beat the cancellation: give it back before anyone hears "gave up".
+      this.#source.release(handle);
+      handle = null;
+    }
+    for (const leave of this.#leaving.splice(0)) leave();
     if (error) {
       // The kernel wait itself broke (lock file gone, semaphore removed): every waiter
       // of this resource would hit the same wall.
@@ -129,11 +154,11 @@ export class LocalWaitQueue<H> {
     else first.value.resolve(handle);
   }
 
-  /** The last waiter left: stop the kernel wait, or let its grant be given back. */
-  #stopIfUnwanted(): void {
-    if (this.#waiters.size > 0) return;
-    if (this.#kernelWait?.cancel()) this.#kernelWait = null;
-    this.#idleCheck();
+  /** The last waiter left: ask the kernel wait to stop; #onKernelResult follows. */
+  #stopKernelWait(): void {
+    if (this.#cancelling || this.#kernelWait === null) return;
+    this.#cancelling = true;
+    this.#kernelWait.cancel();
   }
 
   #failAll(error: unknown): void {

@@ -1,26 +1,43 @@
 // Where FlockStore keeps its lock files, and the checks that make a directory fit.
 import { accessSync, chmodSync, constants, lstatSync, mkdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidArgumentError, LockStorageError, describeValue } from '../../core/errors.js';
 
 /**
- * A directory private to this user: `$XDG_RUNTIME_DIR/lockwright` when the runtime dir
- * exists, else `<tmpdir>/lockwright-<uid>`. Never the shared temp directory itself: there
- * any user could plant files (or symlinks) where our lock files go.
+ * The default lock directory of this user. It depends on the user id and on nothing in
+ * the environment (no XDG_RUNTIME_DIR, no TMPDIR): a cron job, a systemd service and a
+ * login shell of one user must land on the same files, or they do not exclude each other.
+ *
+ * - `/run/lock/lockwright-<uid>` where /run/lock is the shared lock directory (sticky and
+ *   world-writable, 1777: Debian, Ubuntu and their derivatives). It is the place FHS
+ *   keeps for lock files: a tmpfs emptied at boot (stale lock files cannot pile up), not
+ *   replaced by systemd's PrivateTmp=, not aged by systemd-tmpfiles (`/run/lock` has no
+ *   age), and not emptied at logout as /run/user/<uid> (XDG_RUNTIME_DIR) and, through
+ *   logind's RemoveIPC=, /dev/shm are. A lock file deleted while held means two holders,
+ *   so those last two are out.
+ * - `/var/tmp/lockwright-<uid>` elsewhere (Fedora, Arch, SUSE keep /run/lock for root or
+ *   a `lock` group; macOS and the BSDs have none). /var/tmp rather than /tmp: it is aged
+ *   three times slower by systemd-tmpfiles (30 days against 10) and by most cleaners,
+ *   and systemd-tmpfiles (v254+) skips files that hold a BSD lock, which a held lock file
+ *   does. A service with PrivateTmp= sees its own /var/tmp there: give it `dir`.
+ *
+ * The choice depends on the system only, so every process of the user makes the same
+ * one. Never the shared directory itself: there any user could plant files (or
+ * symlinks) where our lock files go; the per-user directory is 0700 and owner-checked.
  */
 export function defaultLockDir(): string {
   const uid = process.getuid?.() ?? 0;
-  const runtime = process.env.XDG_RUNTIME_DIR;
-  if (runtime && isAbsolute(runtime)) {
-    try {
-      const stat = statSync(runtime);
-      if (stat.isDirectory() && stat.uid === uid) return join(runtime, 'lockwright');
-    } catch {
-      // A stale XDG_RUNTIME_DIR (set, but gone) falls back to the temp directory.
-    }
+  return join(sharedLockDirUsable() ? '/run/lock' : '/var/tmp', `lockwright-${uid}`);
+}
+
+/** /run/lock exists as a real directory that every user may create entries in (1777). */
+function sharedLockDirUsable(): boolean {
+  try {
+    const stat = lstatSync('/run/lock');
+    return stat.isDirectory() && (stat.mode & 0o1777) === 0o1777;
+  } catch {
+    return false;
   }
-  return join(tmpdir(), `lockwright-${uid}`);
 }
 
 /** Creates the private default directory (0700) or checks that it is still private. */

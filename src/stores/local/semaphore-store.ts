@@ -6,12 +6,14 @@ import { validateTtl } from '../../core/duration.js';
 import type { Key } from '../../core/key.js';
 import type { BlockingStore, WaitOptions } from '../../core/store.js';
 import { loadNative, type NativeBinding, type SemaphoreHandle } from '../../native.js';
+import { HeldStates } from './held-state.js';
 import { IdleHandlePool } from './idle-handle-pool.js';
+import { KeyTurns } from './key-turns.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { storageError } from './native-errors.js';
 import { semaphoreIdentity, type SemaphoreIdentity } from './semaphore-key.js';
 
-const STATE = 'lockwright:semaphore';
+const held = new HeldStates<SemaphoreHandle>('lockwright:semaphore', 'SemaphoreStore');
 
 export interface SemaphoreStoreOptions {
   /** Permission bits of the semaphore sets this store creates. Default 0o600 (this user only). */
@@ -26,6 +28,7 @@ export interface SemaphoreStoreOptions {
 // Per process (per worker): one kernel waiter per semaphore set, and released handles
 // kept a moment for reuse (opening one is semget + IPC_STAT + two GETVALs).
 const queues = new LocalWaitQueues<SemaphoreHandle>();
+const turns = new KeyTurns();
 const idleHandles = new IdleHandlePool<SemaphoreHandle>({ perKey: 2, total: 256, idleMs: 1_000 });
 
 /** Puts a handle back for reuse, released (closes it if releasing fails). */
@@ -83,9 +86,9 @@ export class SemaphoreStore implements BlockingStore {
   }
 
   async delete(key: Key): Promise<void> {
-    const handle = key.getState<SemaphoreHandle | undefined>(STATE);
+    const handle = held.peek(key);
+    held.remove(key);
     if (!handle) return;
-    key.removeState(STATE);
     try {
       handle.unlock();
     } catch (error) {
@@ -95,8 +98,24 @@ export class SemaphoreStore implements BlockingStore {
     idleHandles.give(String(handle.key), handle);
   }
 
+  /**
+   * Whether `key` still holds the lock in the kernel: a set removed behind our back
+   * (`ipcrm`, logind's RemoveIPC at logout) or reset means the lock is lost, so
+   * `Lock.isAcquired()` turns false (and aborts `lock.signal`).
+   */
   async exists(key: Key): Promise<boolean> {
-    return key.hasState(STATE);
+    const handle = held.peek(key);
+    if (!handle) return false;
+    let intact: boolean;
+    try {
+      intact = handle.verify();
+    } catch (error) {
+      throw storageError(error, `Cannot check the "${key.resource}" semaphore`);
+    }
+    if (intact) return true;
+    held.remove(key);
+    handle.close(); // holds nothing any more (verify() forgot the lost hold)
+    return false;
   }
 
   /** Semaphore locks do not expire. */
@@ -105,7 +124,12 @@ export class SemaphoreStore implements BlockingStore {
   }
 
   async #lock(key: Key, wait: WaitOptions | null): Promise<void> {
-    if (key.hasState(STATE)) return;
+    if (wait === null) return this.#lockNow(key, null);
+    return turns.run(key, wait, `the "${key.resource}" lock`, (left) => this.#lockNow(key, left));
+  }
+
+  async #lockNow(key: Key, wait: WaitOptions | null): Promise<void> {
+    if (held.get(key)) return;
     wait?.signal?.throwIfAborted();
     const identity = semaphoreIdentity(this.namespace, key.resource);
     const queueId = String(identity.key);
@@ -117,12 +141,15 @@ export class SemaphoreStore implements BlockingStore {
       throw new LockConflictedError(`The "${key.resource}" lock is held by another owner (System V key 0x${identity.key.toString(16)}).`);
     }
     const queue = queues.get(queueId, () => this.#waitSource(identity, key.resource));
-    this.#hold(key, await queue.wait(wait, `the "${key.resource}" lock`));
+    const handle = await queue.wait(wait, `the "${key.resource}" lock`);
+    // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
+    // keep one hold, never overwrite (and so leak) the other.
+    if (held.peek(key)) return recycle(handle);
+    this.#hold(key, handle);
   }
 
   #hold(key: Key, handle: SemaphoreHandle): void {
-    key.setState(STATE, handle);
-    key.markUnserializable();
+    held.set(key, handle);
   }
 
   #open({ key, fingerprint }: SemaphoreIdentity, resource: string): SemaphoreHandle {
@@ -151,18 +178,14 @@ export class SemaphoreStore implements BlockingStore {
     return {
       startWait: (done) => {
         const handle = this.#open(identity, resource);
+        // No timeout in the kernel (the queue keeps time): ending without a grant and
+        // without an error means cancel() won, and the waiter thread has let go.
         const wait = handle.wait(-1, (error, granted) => {
           if (granted) return done(null, handle);
           handle.close();
-          done(error ? storageError(error, `Cannot wait for the "${resource}" semaphore`) : new LockStorageError(`The wait for the "${resource}" semaphore ended without a grant.`), null);
+          done(error ? storageError(error, `Cannot wait for the "${resource}" semaphore`) : null, null);
         });
-        return {
-          cancel: () => {
-            const cancelled = wait.cancel();
-            if (cancelled) handle.close();
-            return cancelled;
-          },
-        };
+        return { cancel: () => void wait.cancel() };
       },
       tryAcquire: () => this.#tryAcquire(identity, resource),
       release: recycle,

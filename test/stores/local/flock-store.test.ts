@@ -58,6 +58,49 @@ describe('FlockStore lock files', () => {
     await shared.delete(other);
   });
 
+  it('creates lock files with exactly the mode asked for under umask 022, and leaves existing files alone', async () => {
+    const own = tempDir();
+    const store = new FlockStore({ dir: own, mode: 0o660 });
+    writeFileSync(store.pathFor('existing'), '', { mode: 0o600 });
+    const previous = process.umask(0o022);
+    try {
+      for (const name of ['mode-660', 'existing']) {
+        const key = new Key(name);
+        await store.save(key);
+        await store.delete(key);
+      }
+    } finally {
+      process.umask(previous);
+    }
+    expect(statSync(store.pathFor('mode-660')).mode & 0o777).toBe(0o660);
+    expect(statSync(store.pathFor('existing')).mode & 0o777).toBe(0o600);
+  });
+
+  it.runIf(process.getuid?.() === 0)('lets a group member in another process lock a file created with mode 0o660 under umask 022', async () => {
+    const own = tempDir();
+    chmodSync(own, 0o770); // group root: the member below gets in through the group bits only
+    const store = new FlockStore({ dir: own, mode: 0o660 });
+    const previous = process.umask(0o022);
+    const key = new Key('group-shared');
+    try {
+      await store.save(key);
+      await store.delete(key);
+    } finally {
+      process.umask(previous);
+    }
+    const entry = fileURLToPath(new URL('../../../dist/index.js', import.meta.url));
+    const code = `import(${JSON.stringify(entry)}).then(async ({ FlockStore, LockFactory }) => {
+      const lock = new LockFactory(new FlockStore({ dir: ${JSON.stringify(own)}, mode: 0o660 })).createLock('group-shared');
+      try { console.log('acquired ' + (await lock.acquire())); await lock.release(); }
+      catch (e) { console.log(e.name + ': ' + e.message + ' / ' + e.cause?.message); }
+    })`;
+    const options = { uid: 65534, gid: 0, encoding: 'utf8' } as const;
+    let result = spawnSync(process.execPath, ['-e', code], options);
+    if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'EACCES') result = spawnSync('node', ['-e', code], options);
+    expect(result.error).toBeUndefined();
+    expect(result.stdout.trim()).toBe('acquired true');
+  });
+
   it('keeps lock files after release (deleting them would be racy)', async () => {
     const own = tempDir();
     const lock = new LockFactory(new FlockStore(own)).createLock('kept');

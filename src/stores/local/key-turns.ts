@@ -1,0 +1,60 @@
+// Blocking waits of ONE key take turns. Two overlapping acquire(true)/acquireRead(true)
+// calls on one Lock share its Key, but each would get a kernel grant of its own (its own
+// descriptor or semaphore hold), and a key can keep only one: the other grant leaked
+// until the process exited (issue 9, item 7). Worse, the second wait would queue behind
+// the first one's grant, i.e. behind itself. So a key's second blocking call waits for
+// the first to finish (honouring its own timeout and signal meanwhile), then finds the
+// lock already held in the mode it wants, or converts it.
+import { LockConflictedError } from '../../core/errors.js';
+import type { Key } from '../../core/key.js';
+import type { WaitOptions } from '../../core/store.js';
+import { setLongTimeout } from '../../core/wait.js';
+
+export class KeyTurns {
+  // The end of the last turn taken per key; these promises never reject.
+  readonly #tails = new WeakMap<Key, Promise<void>>();
+
+  /** Runs `fn` once the key's earlier blocking calls are done, with what is left of `wait`. */
+  async run<T>(key: Key, wait: WaitOptions, describe: string, fn: (wait: WaitOptions) => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key);
+    let done!: () => void;
+    const turn = new Promise<void>((resolve) => (done = resolve));
+    const tail = previous ? previous.then(() => turn) : turn;
+    this.#tails.set(key, tail);
+    try {
+      return await fn(previous ? await waitForTurn(previous, wait, describe) : wait);
+    } finally {
+      done();
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    }
+  }
+}
+
+/** Waits for `previous` within `wait`'s limits; resolves with the limits left over. */
+function waitForTurn(previous: Promise<void>, wait: WaitOptions, describe: string): Promise<WaitOptions> {
+  const { signal, timeout } = wait;
+  const started = performance.now();
+  return new Promise<WaitOptions>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    let cancelTimer: (() => void) | undefined;
+    const finish = (settle: () => void) => {
+      cancelTimer?.();
+      signal?.removeEventListener('abort', onAbort);
+      settle();
+    };
+    const onAbort = () => finish(() => reject(signal!.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeout !== undefined) {
+      cancelTimer = setLongTimeout(
+        () => finish(() => reject(new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`))),
+        timeout,
+      );
+    }
+    void previous.then(() =>
+      finish(() => {
+        const left = timeout === undefined ? undefined : Math.max(0, timeout - (performance.now() - started));
+        resolve({ ...(signal ? { signal } : {}), ...(left === undefined ? {} : { timeout: left }) });
+      }),
+    );
+  });
+}
