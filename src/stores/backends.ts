@@ -2,6 +2,7 @@
 import type { StoreBackend } from './backend.js';
 import { flockBackend, semaphoreBackend } from './local/backend.js';
 import { inMemoryBackend, nullBackend } from './memory/backend.js';
+import { postgresAdvisoryBackend } from './postgres/backend.js';
 import { redisBackend } from './redis/backend.js';
 
 export const STORE_BACKENDS: readonly StoreBackend[] = [
@@ -10,4 +11,5 @@ export const STORE_BACKENDS: readonly StoreBackend[] = [
   inMemoryBackend,
   nullBackend,
   redisBackend,
+  postgresAdvisoryBackend,
 ];
