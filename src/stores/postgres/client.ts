@@ -15,7 +15,6 @@ export interface PostgresClient {
   query(text: string, values?: unknown[]): Promise<PgQueryResult | PgQueryResult[]>;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
-  removeListener?(event: 'error' | 'end', listener: (...args: never[]) => void): unknown;
   /** Closes the connection (a connection the store opened itself). */
   end?(): Promise<void>;
   /** PoolClient: gives the connection back to its pool; `true` destroys it instead. */

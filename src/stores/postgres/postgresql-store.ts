@@ -8,6 +8,7 @@
 import { InvalidArgumentError, LockConflictedError, LockError, LockStorageError, NotSupportedError, describeValue } from '../../core/errors.js';
 import { validateTimeout } from '../../core/duration.js';
 import type { Key } from '../../core/key.js';
+import { markLifetimeApplied, requestedLifetime } from '../../core/lifetime-request.js';
 import type { BlockingSharedLockStore, BlockingStore, VerifiedDeleteStore, WaitOptions } from '../../core/store.js';
 import type { LockMode } from '../session-locks.js';
 import { loadOptionalPeer } from '../optional-peer.js';
@@ -71,10 +72,12 @@ export class PostgreSqlStore implements BlockingStore, BlockingSharedLockStore, 
 
   async save(key: Key): Promise<void> {
     await this.#call('acquire', key, (s, id) => s.locks.save(id, key, 'exclusive', key.resource));
+    noExpiry(key);
   }
 
   async saveRead(key: Key): Promise<void> {
     await this.#call('acquire', key, (s, id) => s.locks.save(id, key, 'shared', key.resource));
+    noExpiry(key);
   }
 
   async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
@@ -134,6 +137,7 @@ export class PostgreSqlStore implements BlockingStore, BlockingSharedLockStore, 
       undefined,
       options.signal,
     );
+    noExpiry(key);
   }
 
   /** Runs `fn` on the pinned session; driver failures become LockStorageError. */
@@ -185,6 +189,15 @@ export class PostgreSqlStore implements BlockingStore, BlockingSharedLockStore, 
 
 /** The last session an owning store connected (readable without awaiting). */
 const settled = new WeakMap<PostgreSqlStore, PinnedSession>();
+
+/**
+ * Advisory locks never expire, so whatever TTL the Lock asks for is as good as applied:
+ * it need not follow the save with a refresh (a pg_locks round trip) to set it.
+ */
+function noExpiry(key: Key): void {
+  const ttl = requestedLifetime(key);
+  if (ttl !== null) markLifetimeApplied(key, ttl);
+}
 
 /** Opens connections for a DSN store (pg is loaded on first use, not at import). */
 function connector(config: PgConnectionConfig): () => Promise<PostgresClient> {

@@ -175,3 +175,27 @@ describe('PostgreSqlStore from a DSN', () => {
     await expect(new PostgreSqlStore(client).waitAndSave(new Key('x'), { timeout: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
+
+describe('PostgreSqlStore on a pool', () => {
+  it('runs on a checked-out PoolClient, with waits on connections from the same pool', async () => {
+    const pg = (await import('pg')).default;
+    const pool = new pg.Pool({ host: '127.0.0.1', user: 'postgres', database: 'test', max: 4 });
+    pool.on('error', () => {});
+    const pinned = await pool.connect();
+    const store = new PostgreSqlStore(pinned, { waitConnection: () => pool.connect() });
+    const holder = new PostgreSqlStore(client);
+    const held = new Key('pg-pool');
+    await holder.save(held);
+    const key = new Key('pg-pool');
+    const waiting = store.waitAndSave(key, { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pool.totalCount).toBe(2); // the pinned client and one wait connection
+    await holder.delete(held);
+    await waiting;
+    expect(await store.exists(key)).toBe(true);
+    await store.delete(key);
+    await store.close(); // gives the wait connection back; the pinned one stays the caller's
+    pinned.release();
+    await pool.end();
+  });
+});
