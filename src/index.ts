@@ -47,6 +47,8 @@ export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store.j
 export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.js';
 export { PostgreSqlStore, type PostgreSqlStoreOptions } from './stores/postgres/postgresql-store.js';
 export type { PostgresClient } from './stores/postgres/client.js';
+export { MysqlStore, type MysqlStoreOptions } from './stores/mysql/mysql-store.js';
+export type { MysqlConnection } from './stores/mysql/client.js';
 export { CombinedStore, type CombinedStoreOptions } from './stores/combined/combined-store.js';
 export { ConsensusStrategy, UnanimousStrategy, type Strategy } from './stores/combined/strategies.js';
 export { createStore } from './stores/create-store.js';

@@ -2,6 +2,7 @@
 import type { StoreBackend } from './backend.js';
 import { flockBackend, semaphoreBackend } from './local/backend.js';
 import { inMemoryBackend, nullBackend } from './memory/backend.js';
+import { mysqlAdvisoryBackend } from './mysql/backend.js';
 import { postgresAdvisoryBackend } from './postgres/backend.js';
 import { redisBackend } from './redis/backend.js';
 
@@ -12,4 +13,5 @@ export const STORE_BACKENDS: readonly StoreBackend[] = [
   nullBackend,
   redisBackend,
   postgresAdvisoryBackend,
+  mysqlAdvisoryBackend,
 ];

@@ -118,9 +118,9 @@ export class SessionLocks<Id> {
         if (outcome === 'local') continue; // someone here took it meanwhile: wait here again
         const left = deadline === undefined ? undefined : deadline - performance.now();
         if (left !== undefined && left <= 0) throw timeoutError();
-        if ((await waitUntilFree(left, signal)) === 'timeout') {
-          if (deadline === undefined || deadline - performance.now() <= 0) throw timeoutError();
-        }
+        // A server wait may end before the deadline (its limit is capped): wait again.
+        const result = await waitUntilFree(left, signal);
+        if (result === 'timeout' && deadline !== undefined && deadline - performance.now() <= 0) throw timeoutError();
       }
     } finally {
       entry.waiters.splice(entry.waiters.indexOf(waiter), 1);

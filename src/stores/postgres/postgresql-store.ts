@@ -117,6 +117,8 @@ export class PostgreSqlStore implements BlockingStore, BlockingSharedLockStore, 
     this.#owned = null;
     if (owned) {
       const session = await owned.catch(() => null);
+      // Its locks end with it: the Locks holding them hear it now, not at some event.
+      session?.locks.markLost(new LockStorageError('The store was closed.'));
       await session?.client.end?.().catch(() => {});
     }
   }
