@@ -122,9 +122,18 @@ async function letGo(connection: MysqlConnection): Promise<void> {
   }
 }
 
+/**
+ * A pool's connection goes back to its pool. (mysql2's promise wrapper has a release()
+ * even on a plain connection, where it throws: ask the connection it wraps.)
+ */
+function fromPool(connection: MysqlConnection): boolean {
+  const inner = (connection as { connection?: { release?: unknown } }).connection;
+  return typeof connection.release === 'function' && (inner === undefined || typeof inner.release === 'function');
+}
+
 async function end(connection: MysqlConnection): Promise<void> {
   try {
-    if (typeof connection.release === 'function') connection.release();
+    if (fromPool(connection)) connection.release!();
     else await connection.end?.();
   } catch {
     // Already closed.

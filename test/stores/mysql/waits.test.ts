@@ -53,6 +53,13 @@ describe('MysqlStore waits', () => {
     expect(await waiter.exists(key)).toBe(true);
     await waiter.delete(key);
     await Promise.all([holder.close(), waiter.close()]);
+    // close() closed the wait connection too (kept idle for the next wait until then).
+    expect(
+      await until(async () => {
+        const [rows] = await admin.query('SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?', [first!.id]);
+        return (rows as unknown[]).length === 0;
+      }),
+    ).toBe(true);
   });
 
   it('times out and aborts leaving nothing held or waiting', async () => {

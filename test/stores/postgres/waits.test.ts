@@ -44,6 +44,10 @@ describe('PostgreSqlStore waits', () => {
     expect(await waiter.exists(key)).toBe(true);
     await waiter.delete(key);
     await Promise.all([holder.close(), waiter.close()]);
+    // close() closed the wait connection too (kept idle for the next wait until then).
+    expect(
+      await until(async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [first!.pid])).rows.length === 0),
+    ).toBe(true);
   });
 
   it('times out with lock_timeout and leaves nothing held or waiting', async () => {
