@@ -104,6 +104,7 @@ export class SessionLocks<Id> {
     try {
       const timeoutError = () => timedOut(resource, timeout);
       for (;;) {
+        signal?.throwIfAborted();
         await this.#turn(id, entry, waiter, deadline, signal, timeoutError);
         const promoting = mode === 'exclusive' && entry.readers.has(key);
         const outcome = await this.#exclusive(id, async (e) => {

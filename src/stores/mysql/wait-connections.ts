@@ -24,6 +24,11 @@ export class MysqlWaitConnections {
   async waitUntilFree(name: string, timeout: number | undefined, signal: AbortSignal | undefined, control: MysqlConnection): Promise<'free' | 'timeout'> {
     signal?.throwIfAborted();
     const connection = await this.#take();
+    if (signal?.aborted) {
+      // Aborted while the connection was being opened: nothing was asked of the server.
+      this.#giveBack(connection);
+      throw signal.reason;
+    }
     let aborted = false;
     let killing: Promise<unknown> = Promise.resolve();
     const onAbort = () => {

@@ -47,6 +47,11 @@ export class PgWaitConnections {
   ): Promise<'free' | 'timeout'> {
     signal?.throwIfAborted();
     const connection = await this.#take();
+    if (signal?.aborted) {
+      // Aborted while the connection was being opened: nothing was asked of the server.
+      this.#giveBack(connection);
+      throw signal.reason;
+    }
     let aborted = false;
     let cancelling: Promise<unknown> = Promise.resolve();
     const onAbort = () => {
