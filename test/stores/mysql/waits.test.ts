@@ -12,7 +12,7 @@ import { LockHolder } from '../../helpers/child.js';
 import { MY_DSN, myConnection, usedBy, waitingFor } from '../../helpers/mysql.js';
 import { until } from '../../helpers/postgres.js';
 
-const script = fileURLToPath(new URL('../../fixtures/sql-lock-holder.mjs', import.meta.url));
+const script = fileURLToPath(new URL('../../fixtures/advisory-lock-holder.mjs', import.meta.url));
 const admin = await myConnection();
 const sha = (r: string) => createHash('sha256').update(r).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

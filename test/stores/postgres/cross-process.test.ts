@@ -9,7 +9,7 @@ import { Key, LockFactory, PostgreSqlStore } from '../../../src/index.js';
 import { LockHolder } from '../../helpers/child.js';
 import { PG_DSN, advisoryHolders, pgClient, until } from '../../helpers/postgres.js';
 
-const script = fileURLToPath(new URL('../../fixtures/sql-lock-holder.mjs', import.meta.url));
+const script = fileURLToPath(new URL('../../fixtures/advisory-lock-holder.mjs', import.meta.url));
 const admin = await pgClient();
 
 async function waitStatements(id: number): Promise<Array<{ pid: number; query_start: Date }>> {
