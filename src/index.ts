@@ -48,6 +48,10 @@ export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.j
 export { SqlStore, lockId as sqlLockId } from './stores/sql/sql-store.js';
 export type { SqlStoreOptions } from './stores/sql/options.js';
 export type { SqlClient, PgClient, MysqlClient, SqliteDatabase } from './stores/sql/client.js';
+export { PostgreSqlStore, type PostgreSqlStoreOptions } from './stores/postgres/postgresql-store.js';
+export type { PostgresClient } from './stores/postgres/client.js';
+export { MysqlStore, type MysqlStoreOptions } from './stores/mysql/mysql-store.js';
+export type { MysqlConnection } from './stores/mysql/client.js';
 export { CombinedStore, type CombinedStoreOptions } from './stores/combined/combined-store.js';
 export { ConsensusStrategy, UnanimousStrategy, type Strategy } from './stores/combined/strategies.js';
 export { createStore } from './stores/create-store.js';

@@ -2,6 +2,8 @@
 import type { StoreBackend } from './backend.js';
 import { flockBackend, semaphoreBackend } from './local/backend.js';
 import { inMemoryBackend, nullBackend } from './memory/backend.js';
+import { mysqlAdvisoryBackend } from './mysql/backend.js';
+import { postgresAdvisoryBackend } from './postgres/backend.js';
 import { redisBackend } from './redis/backend.js';
 import { sqlBackend } from './sql/backend.js';
 
@@ -12,4 +14,6 @@ export const STORE_BACKENDS: readonly StoreBackend[] = [
   nullBackend,
   redisBackend,
   sqlBackend,
+  postgresAdvisoryBackend,
+  mysqlAdvisoryBackend,
 ];

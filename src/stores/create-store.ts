@@ -7,7 +7,7 @@ import { STORE_BACKENDS } from './backends.js';
 import { redactDsn } from './dsn.js';
 
 // Schemes Symfony knows that lockwright does not (yet): named in the error, not "unknown".
-const UNSUPPORTED_SCHEMES = /^(memcached|mongodb(\+srv)?|mysql2?|mssql|oci8?|pdo_oci|pgsql(\+advisory)?|postgres(ql)?(\+advisory)?|sqlite3?|sqlsrv|zookeeper):/i;
+const UNSUPPORTED_SCHEMES = /^(memcached|mongodb(\+srv)?|mysql2?|mssql|oci8?|pdo_oci|pgsql|postgres(ql)?|sqlite3?|sqlsrv|zookeeper):/i;
 
 /** A store that holds connections: call `close()` when done (createStore's stores may). */
 export type ClosableStore = PersistingStore & { close?(): Promise<void> };

@@ -1,0 +1,160 @@
+// MysqlStore waits are the server's: one GET_LOCK statement per wait (seen in the
+// process list, its clock running, never restarted), bounded by GET_LOCK's timeout,
+// aborted with KILL QUERY, leaving nothing held, and never in the way of the store's
+// other operations; a waiter in another process resumes on release; killing the
+// holder's connection aborts lock.signal.
+import { createHash } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Key, LockFactory, LockStorageError, MysqlStore, channelNames, type LostMessage } from '../../../src/index.js';
+import { LockHolder } from '../../helpers/child.js';
+import { MY_DSN, myConnection, usedBy, waitingFor } from '../../helpers/mysql.js';
+import { until } from '../../helpers/postgres.js';
+
+const script = fileURLToPath(new URL('../../fixtures/advisory-lock-holder.mjs', import.meta.url));
+const admin = await myConnection();
+const sha = (r: string) => createHash('sha256').update(r).digest('hex');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const lost: LostMessage[] = [];
+const onLost = (m: unknown) => lost.push(m as LostMessage);
+const uncaught: unknown[] = [];
+const onUncaught = (error: unknown) => uncaught.push(error);
+
+beforeAll(() => {
+  diagnostics.subscribe(channelNames.lost, onLost);
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
+});
+afterAll(() => {
+  diagnostics.unsubscribe(channelNames.lost, onLost);
+  process.off('uncaughtException', onUncaught);
+  process.off('unhandledRejection', onUncaught);
+});
+
+describe('MysqlStore waits', () => {
+  it('waits with one GET_LOCK on the server, not by polling', async () => {
+    const holder = new MysqlStore(await myConnection());
+    const waiter = new MysqlStore(await myConnection());
+    const resource = 'my-one-statement';
+    const held = new Key(resource);
+    await holder.save(held);
+    const key = new Key(resource);
+    const waiting = waiter.waitAndSave(key);
+    expect(await until(async () => (await waitingFor(admin, sha(resource))).length === 1)).toBe(true);
+    const [first] = await waitingFor(admin, sha(resource));
+    await sleep(1_200);
+    const [later] = await waitingFor(admin, sha(resource));
+    // The same thread, in the same statement, its clock still running: nobody re-asked.
+    expect(later!.id).toBe(first!.id);
+    expect(Number(later!.time)).toBeGreaterThan(Number(first!.time) + 1_000);
+    await holder.delete(held);
+    await waiting;
+    expect(await waiter.exists(key)).toBe(true);
+    await waiter.delete(key);
+    await Promise.all([holder.close(), waiter.close()]);
+    // close() closed the wait connection too (kept idle for the next wait until then).
+    expect(
+      await until(async () => {
+        const [rows] = await admin.query('SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?', [first!.id]);
+        return (rows as unknown[]).length === 0;
+      }),
+    ).toBe(true);
+  });
+
+  it('times out and aborts leaving nothing held or waiting', async () => {
+    const holder = new MysqlStore(await myConnection());
+    const waiter = new MysqlStore(await myConnection());
+    const resource = 'my-timeout-abort';
+    const held = new Key(resource);
+    await holder.save(held);
+    const holderId = await usedBy(admin, sha(resource));
+    const lock = new LockFactory(waiter).createLock(resource);
+    const started = performance.now();
+    expect(await lock.acquire({ timeout: 300 })).toBe(false);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(await waitingFor(admin, sha(resource))).toEqual([]);
+    const controller = new AbortController();
+    const reason = new Error('enough');
+    // Handled at once: the rejection may come before the expect below is reached.
+    const waiting = lock.acquire({ signal: controller.signal }).catch((e: unknown) => e);
+    expect(await until(async () => (await waitingFor(admin, sha(resource))).length === 1)).toBe(true);
+    controller.abort(reason);
+    await holder.delete(held);
+    expect(await waiting).toBe(reason);
+    expect(await waitingFor(admin, sha(resource))).toEqual([]);
+    expect(await usedBy(admin, sha(resource))).toBeNull();
+    expect(holderId).not.toBeNull();
+    await Promise.all([holder.close(), waiter.close()]);
+  });
+
+  it('never lets a pending wait hold up other operations of the same store', async () => {
+    const holder = new MysqlStore(await myConnection());
+    const store = new MysqlStore(await myConnection());
+    const held = new Key('my-blocked');
+    await holder.save(held);
+    const factory = new LockFactory(store);
+    const waiting = factory.createLock('my-blocked').acquire(true);
+    expect(await until(async () => (await waitingFor(admin, sha('my-blocked'))).length === 1)).toBe(true);
+    for (let i = 0; i < 20; i++) {
+      const other = factory.createLock(`my-free-${i}`);
+      expect(await other.acquire()).toBe(true);
+      await other.release();
+    }
+    await holder.delete(held);
+    expect(await waiting).toBe(true);
+    await Promise.all([holder.close(), store.close()]);
+  });
+
+  it('wakes a waiter in another process on release', async () => {
+    const child = new LockHolder(script);
+    await child.ready;
+    const resource = 'my-xp-wakeup';
+    const store = new MysqlStore(await myConnection());
+    const key = new Key(resource);
+    await store.save(key);
+    expect((await child.send({ cmd: 'acquire', dsn: MY_DSN, resource })).acquired).toBe(false);
+    const waiting = child.send({ cmd: 'acquire', dsn: MY_DSN, resource, blocking: true });
+    expect(await until(async () => (await waitingFor(admin, sha(resource))).length === 1)).toBe(true);
+    const releasedAt = process.hrtime.bigint();
+    await store.delete(key);
+    const reply = await waiting;
+    expect(reply.acquired).toBe(true);
+    expect(Number(BigInt(reply.at!) - releasedAt) / 1e6).toBeLessThan(1_000);
+    expect(await store.exists(new Key(resource))).toBe(false);
+    expect(await new LockFactory(store).createLock(resource).acquire()).toBe(false);
+    await child.send({ cmd: 'release' });
+    await child.send({ cmd: 'exit' });
+    await store.close();
+  });
+});
+
+describe('MysqlStore when the server kills the session', () => {
+  it('aborts the signal of every lock held on it, and isAcquired() is false', async () => {
+    const connection = await myConnection();
+    const factory = new LockFactory(new MysqlStore(connection));
+    const locks = [factory.createLock('my-lost-a'), factory.createLock('my-lost-b')];
+    for (const lock of locks) expect(await lock.acquire()).toBe(true);
+    const signals = locks.map((l) => l.signal);
+    await admin.query(`KILL ${connection.threadId}`);
+    expect(await until(() => signals.every((s) => s.aborted))).toBe(true);
+    for (const s of signals) expect(s.reason).toBeInstanceOf(LockStorageError);
+    expect(lost.filter((m) => locks.includes(m.lock as never))).toHaveLength(2);
+    for (const lock of locks) expect(await lock.isAcquired()).toBe(false);
+    expect(uncaught).toEqual([]);
+  });
+
+  it('on a DSN store: aborts the signal, then reconnects for the next acquire', async () => {
+    const store = new MysqlStore(MY_DSN);
+    const lock = new LockFactory(store).createLock('my-lost-dsn');
+    expect(await lock.acquire()).toBe(true);
+    const signal = lock.signal;
+    await admin.query(`KILL ${await usedBy(admin, sha('my-lost-dsn'))}`);
+    expect(await until(() => signal.aborted)).toBe(true);
+    expect(await lock.isAcquired()).toBe(false);
+    expect(await lock.acquire()).toBe(true);
+    await lock.release();
+    await store.close();
+    expect(uncaught).toEqual([]);
+  });
+});
