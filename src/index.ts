@@ -45,6 +45,8 @@ export { SemaphoreStore, type SemaphoreStoreOptions } from './stores/local/semap
 export { isNativeAvailable } from './native.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store.js';
 export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.js';
+export { MemcachedStore, type MemcachedStoreOptions } from './stores/memcached/memcached-store.js';
+export type { MemcachedClient } from './stores/memcached/client.js';
 export { CombinedStore, type CombinedStoreOptions } from './stores/combined/combined-store.js';
 export { ConsensusStrategy, UnanimousStrategy, type Strategy } from './stores/combined/strategies.js';
 export { createStore } from './stores/create-store.js';

@@ -1,6 +1,7 @@
 // Every backend createStore() knows, in the order they are tried. Add a backend here.
 import type { StoreBackend } from './backend.js';
 import { flockBackend, semaphoreBackend } from './local/backend.js';
+import { memcachedBackend } from './memcached/backend.js';
 import { inMemoryBackend, nullBackend } from './memory/backend.js';
 import { redisBackend } from './redis/backend.js';
 
@@ -10,4 +11,5 @@ export const STORE_BACKENDS: readonly StoreBackend[] = [
   inMemoryBackend,
   nullBackend,
   redisBackend,
+  memcachedBackend,
 ];

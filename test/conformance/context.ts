@@ -16,6 +16,12 @@ export interface ConformanceTarget<S extends PersistingStore = PersistingStore> 
   expiring?: {
     /** A store whose save() gives locks this initial lifetime, in ms. */
     makeStoreWithInitialTtl(initialTtl: number): PersistingStore;
+    /**
+     * The store keeps expiries in whole steps of this many ms (1,000 for a table of Unix
+     * seconds), so a lock may live up to one step beyond its TTL: the suite stretches its
+     * TTLs and sleeps to fit. Default 1 (millisecond precision).
+     */
+    granularity?: number;
   };
 }
 

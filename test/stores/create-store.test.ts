@@ -100,7 +100,7 @@ describe('createStore', () => {
   it.each([
     ['', /Unsupported store DSN ""/],
     ['mysql://u:hunter2@db/app', /no "mysql" store yet/],
-    ['memcached://localhost', /no "memcached" store yet/],
+    ['mongodb://localhost', /no "mongodb" store yet/],
     ['flok', /Unsupported store DSN "flok"/],
     ['flock://relative/dir', /absolute directory/],
     ['redis://', /names no host/],
