@@ -47,6 +47,8 @@ export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store.j
 export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.js';
 export { MemcachedStore, type MemcachedStoreOptions } from './stores/memcached/memcached-store.js';
 export type { MemcachedClient } from './stores/memcached/client.js';
+export { ZookeeperStore, type ZookeeperStoreOptions } from './stores/zookeeper/zookeeper-store.js';
+export type { ZookeeperClient } from './stores/zookeeper/client.js';
 export { CombinedStore, type CombinedStoreOptions } from './stores/combined/combined-store.js';
 export { ConsensusStrategy, UnanimousStrategy, type Strategy } from './stores/combined/strategies.js';
 export { createStore } from './stores/create-store.js';

@@ -11,6 +11,7 @@ import {
 import { channels, type AcquireMessage, type LockMessage } from './diagnostics.js';
 import { validateOptionalTtl, validateTtl } from './duration.js';
 import { getFencingToken } from './fencing.js';
+import { unwatchKeyLoss, watchKeyLoss } from './key-loss.js';
 import { requestLifetime, takeLifetimeApplied } from './lifetime-request.js';
 import type { Key } from './key.js';
 import {
@@ -207,6 +208,8 @@ export class Lock implements AsyncDisposable {
 
   #onHeld(mode: Mode): void {
     if (this.#mode === null) this.#heldSince = performance.now();
+    // Stores that lose locks with their connection say so at once (key-loss.ts).
+    watchKeyLoss(this.key, (error) => this.#lose(error));
     this.#mode = mode;
     if (this.#autoRefresh && this.#refreshTimer === null) {
       const interval = Math.min(Math.max(this.#ttl! / 3, 1), MAX_TIMER_MS);
@@ -387,6 +390,7 @@ export class Lock implements AsyncDisposable {
   /** Ends a holding period; the abort reason is built only when someone listens. */
   #endHolding(reason: (() => unknown) | null): void {
     this.#mode = null;
+    unwatchKeyLoss(this.key);
     this.#heldSince = null;
     if (this.#refreshTimer !== null) {
       clearInterval(this.#refreshTimer);

@@ -4,6 +4,7 @@ import { flockBackend, semaphoreBackend } from './local/backend.js';
 import { memcachedBackend } from './memcached/backend.js';
 import { inMemoryBackend, nullBackend } from './memory/backend.js';
 import { redisBackend } from './redis/backend.js';
+import { zookeeperBackend } from './zookeeper/backend.js';
 
 export const STORE_BACKENDS: readonly StoreBackend[] = [
   flockBackend,
@@ -12,4 +13,5 @@ export const STORE_BACKENDS: readonly StoreBackend[] = [
   nullBackend,
   redisBackend,
   memcachedBackend,
+  zookeeperBackend,
 ];
