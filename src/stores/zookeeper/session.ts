@@ -6,7 +6,8 @@
 //   client (made from a DSN) opens a new session for what follows;
 // - a disconnection longer than the session timeout is treated as a loss too (as
 //   Curator does): the server may have expired the session and given the lock to
-//   someone else meanwhile. Should the session come back after all, the nodes of those
+//   someone else meanwhile. A store that owns its client then starts a new session; on
+//   a client of yours, should the session come back after all, the nodes of those
 //   locks are removed at once, so that no lock stays held by nobody.
 // And the known trap: ZooKeeper 3.8.0 accepts connections before its database is loaded,
 // fails the handshake (NullPointerException, zkDb is null) and leaves the connection
@@ -136,6 +137,14 @@ export class ZookeeperSession {
         this.#loseAll(
           new LockStorageError(`Disconnected from ZooKeeper for longer than the session timeout (${timeout} ms): the session may have expired.`),
         );
+        // An owned client starts afresh: the old session, if the server still has it,
+        // expires there by itself (and its nodes with it). This also gets past a server
+        // that lost its data, which refuses the old client (it has seen a newer zxid).
+        if (this.#options.renew) {
+          this.#orphans.clear();
+          this.#renew(client);
+          this.#notify();
+        }
       }, timeout);
       this.#lostTimer.unref();
     }
@@ -147,12 +156,15 @@ export class ZookeeperSession {
     this.#stopTimers();
     this.#orphans.clear(); // gone with the session
     this.#loseAll(new LockStorageError('The ZooKeeper session expired: its locks are gone.'));
-    if (this.#options.renew) {
-      for (const detach of this.#detach.splice(0)) detach();
-      client.close?.();
-      this.#attach(this.#options.renew());
-    }
+    if (this.#options.renew) this.#renew(client);
     this.#notify();
+  }
+
+  #renew(client: ZookeeperClient): void {
+    this.#stopTimers();
+    for (const detach of this.#detach.splice(0)) detach();
+    client.close?.();
+    this.#attach(this.#options.renew!());
   }
 
   #loseAll(error: LockStorageError): void {

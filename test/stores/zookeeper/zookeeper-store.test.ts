@@ -38,7 +38,7 @@ describe('ZookeeperStore node layout (Symfony ZookeeperStore)', () => {
     await store.save(key);
     const data = await getData('/layout-plain');
     expect(Buffer.from(data!, 'base64')).toHaveLength(32);
-    const stat = await new Promise<{ ephemeralOwner: Buffer }>((resolve) => admin.exists('/layout-plain', (_e: unknown, s: never) => resolve(s)));
+    const stat = await new Promise<{ ephemeralOwner: Buffer }>((resolve) => admin.exists('/layout-plain', (_e, s) => resolve(s as unknown as { ephemeralOwner: Buffer })));
     expect(stat.ephemeralOwner.equals(client.getSessionId())).toBe(true);
     await store.delete(key);
     expect(await getData('/layout-plain')).toBeNull();
