@@ -52,6 +52,10 @@ export { PostgreSqlStore, type PostgreSqlStoreOptions } from './stores/postgres/
 export type { PostgresClient } from './stores/postgres/client.js';
 export { MysqlStore, type MysqlStoreOptions } from './stores/mysql/mysql-store.js';
 export type { MysqlConnection } from './stores/mysql/client.js';
+export { MemcachedStore, type MemcachedStoreOptions } from './stores/memcached/memcached-store.js';
+export type { MemcachedClient } from './stores/memcached/client.js';
+export { ZookeeperStore, type ZookeeperStoreOptions } from './stores/zookeeper/zookeeper-store.js';
+export type { ZookeeperClient } from './stores/zookeeper/client.js';
 export { CombinedStore, type CombinedStoreOptions } from './stores/combined/combined-store.js';
 export { ConsensusStrategy, UnanimousStrategy, type Strategy } from './stores/combined/strategies.js';
 export { createStore } from './stores/create-store.js';

@@ -7,7 +7,7 @@ import { STORE_BACKENDS } from './backends.js';
 import { redactDsn } from './dsn.js';
 
 // Schemes Symfony knows that lockwright does not (yet): named in the error, not "unknown".
-const UNSUPPORTED_SCHEMES = /^(memcached|mongodb(\+srv)?|mysql2?|mssql|oci8?|pdo_oci|pgsql|postgres(ql)?|sqlite3?|sqlsrv|zookeeper):/i;
+const UNSUPPORTED_SCHEMES = /^(mongodb(\+srv)?|mysql2|mssql|oci8?|pdo_oci|pgsql|sqlite3|sqlsrv):/i;
 
 /** A store that holds connections: call `close()` when done (createStore's stores may). */
 export type ClosableStore = PersistingStore & { close?(): Promise<void> };
@@ -15,7 +15,8 @@ export type ClosableStore = PersistingStore & { close?(): Promise<void> };
 /**
  * A store from a DSN or a client: `flock`, `flock:///abs/dir`, `semaphore`,
  * `semaphore://<namespace>`, `in-memory`, `null`, `redis://[[user]:password@]host[:port][/db][?options]`,
- * `rediss://…` (TLS), or a client object (an ioredis `Redis` / `Cluster`, …).
+ * `rediss://…` (TLS), `memcached://host[:port]`,
+ * `zookeeper://host:port[,host:port][/chroot]`, or a client object (an ioredis `Redis` / `Cluster`, …).
  * Stores built from a DSN own their connections: close them with `close()`.
  * @throws InvalidArgumentError naming what is wrong with the DSN (passwords masked).
  * @throws NotSupportedError when the backend's client package is not installed.

@@ -151,7 +151,7 @@ describe('createStore', () => {
   it.each([
     ['', /Unsupported store DSN ""/],
     ['mssql://u:hunter2@db/app', /no "mssql" store yet/],
-    ['memcached://localhost', /no "memcached" store yet/],
+    ['mongodb://localhost', /no "mongodb" store yet/],
     ['flok', /Unsupported store DSN "flok"/],
     ['flock://relative/dir', /absolute directory/],
     ['redis://', /names no host/],
