@@ -7,6 +7,7 @@ import { CliExit, EXIT } from './exit-codes.js';
 import { formatList, listLocks } from './list-command.js';
 import { runCommand } from './run-command.js';
 import { formatStatus, lockStatus } from './status-command.js';
+import { packageVersion } from './version.js';
 
 const storeOption = () =>
   new Option('--store <dsn>', 'where locks live: flock, flock:///dir, semaphore, redis://host:port, … (default: flock in a private per-user directory)');
@@ -20,14 +21,18 @@ function exitCode(text: string): number {
 function program(): Command {
   const cli = new Command('lockwright')
     .description('Run commands under a lock, and look at locks (flock(2), System V semaphores, Redis).')
+    .version(packageVersion(), '-V, --version', 'print the version of lockwright')
     .showHelpAfterError()
+    // `run`'s options end at the resource, as flock(1)'s do: what follows is the command's.
+    .enablePositionalOptions()
     .exitOverride();
 
   cli
     .command('run')
     .description('run a command while holding a lock, like flock(1); exits with the command\'s status')
-    .argument('<resource>', 'the lock name')
-    .argument('[command...]', 'the command and its arguments (after --)')
+    .argument('<resource>', 'the lock name; a path (anything with a "/": /var/lock/x.lock, ./x.lock) locks that file, as flock(1) does')
+    .argument('[command...]', 'the command and its arguments (options after the resource are the command\'s)')
+    .passThroughOptions()
     .option('-n, --nonblock', 'fail rather than wait if the lock is held')
     .option('-w, --wait <duration>', 'wait at most this long (500ms, 30s, 5m; a bare number is seconds)')
     .option('-s, --shared', 'take a shared (read) lock')
@@ -45,7 +50,8 @@ Examples:
 
 Exit status: the command's (128+N if killed by signal N); the -E code (default 1)
 when busy or timed out; 64 bad usage; 69 store unavailable; 126/127 command not runnable.`)
-    .action(async (resource: string, command: string[], opts: Record<string, string | boolean | undefined>) => {
+    .action(async (resource: string, rest: string[], opts: Record<string, string | boolean | undefined>) => {
+      const command = commandWords(rest);
       if (opts.shared && opts.exclusive) throw new InvalidArgumentError('-s and -x contradict each other.');
       if (opts.command === undefined && command.length === 0) throw new InvalidArgumentError('run needs a command after -- (or -c "string").');
       if (opts.command !== undefined && command.length > 0) throw new InvalidArgumentError('give the command either after -- or with -c, not both.');
@@ -87,6 +93,22 @@ when busy or timed out; 64 bad usage; 69 store unavailable; 126/127 command not 
     });
 
   return cli;
+}
+
+/**
+ * The command after the resource. A "--" before it is optional (flock(1) takes both);
+ * a first word that looks like an option is one of ours put after the resource, which
+ * flock(1) would not accept either: say so rather than try to run "-n" as a command.
+ */
+function commandWords(rest: string[]): string[] {
+  if (rest[0] === '--') return rest.slice(1);
+  if (rest[0]?.startsWith('-')) {
+    throw new InvalidArgumentError(
+      `"${rest[0]}" comes after the resource: options go before it, as with flock(1) ` +
+        '(lockwright run [options] <resource> [--] <command> [args…]); to run a command named like an option, put -- before it.',
+    );
+  }
+  return rest;
 }
 
 function positiveDuration(text: string, option: string): number {

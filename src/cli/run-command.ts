@@ -5,7 +5,7 @@ import { constants } from 'node:os';
 import { LockFactory } from '../core/lock-factory.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { formatDuration } from './duration.js';
-import { closeStore, openStore } from './store-option.js';
+import { closeStore, openStoreFor } from './store-option.js';
 
 export interface RunOptions {
   nonblock?: boolean;
@@ -23,10 +23,10 @@ export interface RunOptions {
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
-export async function runCommand(resource: string, argv: string[], options: RunOptions): Promise<number> {
+export async function runCommand(name: string, argv: string[], options: RunOptions): Promise<number> {
   const say = (message: string) => options.verbose && process.stderr.write(`lockwright: ${message}\n`);
   const [file, args] = options.command !== undefined ? ['/bin/sh', ['-c', options.command]] : [argv[0]!, argv.slice(1)];
-  const store = openStore(options.store);
+  const { store, resource } = openStoreFor(name, options.store);
   try {
     const lock = new LockFactory(store).createLock(resource, { ttl: options.ttl, autoRefresh: true, autoRelease: false });
     const mode = options.shared ? 'shared' : 'exclusive';
