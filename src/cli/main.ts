@@ -41,6 +41,12 @@ function program(): Command {
     .option('-c, --command <string>', 'run this string with /bin/sh -c instead of a command after --')
     .addOption(storeOption())
     .option('--ttl <duration>', 'lock lifetime on expiring stores, refreshed while the command runs', '5m')
+    .addOption(
+      new Option('--on-lost <action>', 'when the lock is lost while the command runs (a remote lock that expired or was taken): kill stops the command (SIGTERM, then SIGKILL) and exits 75; warn only says so')
+        .choices(['kill', 'warn'])
+        .default('kill'),
+    )
+    .option('--kill-after <duration>', 'with --on-lost kill: SIGKILL this long after the SIGTERM', '10s')
     .option('-v, --verbose', 'say what is waited for, and for how long')
     .addHelpText('after', `
 Examples:
@@ -48,8 +54,13 @@ Examples:
   lockwright run -n deploy -- ./deploy.sh          exit 1 at once if a deploy runs
   lockwright run -w 30s --store redis://cache:6379 report -- make report
 
+If lockwright itself is killed, the command does not run on without the lock: on
+flock stores it inherits the locked descriptor (as with flock(1)) and holds the lock
+until it ends; on other stores it is killed with lockwright (setpriv --pdeathsig KILL).
+
 Exit status: the command's (128+N if killed by signal N); the -E code (default 1)
-when busy or timed out; 64 bad usage; 69 store unavailable; 126/127 command not runnable.`)
+when busy or timed out; 64 bad usage; 69 store unavailable; 75 the lock was lost and
+--on-lost kill stopped the command; 126/127 command not executable / not found.`)
     .action(async (resource: string, rest: string[], opts: Record<string, string | boolean | undefined>) => {
       const command = commandWords(rest);
       if (opts.shared && opts.exclusive) throw new InvalidArgumentError('-s and -x contradict each other.');
@@ -65,6 +76,8 @@ when busy or timed out; 64 bad usage; 69 store unavailable; 126/127 command not 
         ttl: positiveDuration(opts.ttl as string, '--ttl'),
         verbose: opts.verbose === true,
         ...(opts.command !== undefined && { command: opts.command as string }),
+        onLost: opts.onLost as 'kill' | 'warn',
+        killAfter: positiveDuration(opts.killAfter as string, '--kill-after'),
       });
       process.exitCode = status;
     });

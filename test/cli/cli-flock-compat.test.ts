@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.js';
-import { bin, holdCommand, lockwright, start, until } from './run-cli.js';
+import { bin, holdCommand, lockwright, release, start, until } from './run-cli.js';
 
 const dir = tempDir();
 const store = `flock://${dir}`;
@@ -22,28 +22,31 @@ const lockwrightHere = (...args: string[]) => spawnSync(process.execPath, [bin, 
 
 describe('a path resource is the file flock(1) locks', () => {
   it('keeps util-linux flock out of ./x.lock while lockwright holds it, exclusive and shared', async () => {
-    const holder = spawn(process.execPath, [bin, 'run', './x.lock', '--', ...holdCommand()], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] });
+    const hold = holdCommand();
+    const holder = spawn(process.execPath, [bin, 'run', './x.lock', '--', ...hold], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     holder.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     await until(() => out.includes('ready'), 'the lockwright holder');
     expect(flock('-n', './x.lock', 'true').status).toBe(1);
     expect(flock('-n', '-s', join(dir, 'x.lock'), 'true').status).toBe(1);
-    holder.stdin!.end();
+    release(hold);
     expect(await new Promise((r) => holder.on('exit', r))).toBe(0);
     expect(flock('-n', './x.lock', 'true').status).toBe(0);
 
-    const reader = spawn(process.execPath, [bin, 'run', '-s', './x.lock', '--', ...holdCommand()], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] });
+    const readHold = holdCommand();
+    const reader = spawn(process.execPath, [bin, 'run', '-s', './x.lock', '--', ...readHold], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
     let readerOut = '';
     reader.stdout!.on('data', (c: Buffer) => (readerOut += c.toString()));
     await until(() => readerOut.includes('ready'), 'the lockwright reader');
     expect(flock('-n', '-s', './x.lock', 'true').status).toBe(0);
     expect(flock('-n', '-x', './x.lock', 'true').status).toBe(1);
-    reader.stdin!.end();
+    release(readHold);
     expect(await new Promise((r) => reader.on('exit', r))).toBe(0);
   });
 
   it('waits for, or gives up on, a file that util-linux flock holds', async () => {
-    const holder = spawn('flock', ['y.lock', ...holdCommand()], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] });
+    const hold = holdCommand();
+    const holder = spawn('flock', ['y.lock', ...hold], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     holder.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     await until(() => out.includes('ready'), 'the flock(1) holder');
@@ -57,7 +60,7 @@ describe('a path resource is the file flock(1) locks', () => {
     waiter.stderr!.on('data', (c: Buffer) => (waiterErr += c.toString()));
     await until(() => waiterErr.includes('waiting for'), 'lockwright to wait for flock(1)');
     expect(waiterOut).toBe('');
-    holder.stdin!.end();
+    release(hold);
     expect(await new Promise((r) => waiter.on('exit', r))).toBe(0);
     expect(waiterOut).toBe('got it\n');
   });

@@ -1,5 +1,5 @@
 // The lockwright CLI end to end, as a user runs it: real processes, real locks. Every
-// holder holds until the test closes its stdin (test/fixtures/cli-command.mjs), so the
+// holder holds until the test tells it to stop (test/fixtures/cli-command.mjs), so the
 // suite does not depend on how fast a busy machine starts processes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,15 +1,28 @@
 // Spawning the built CLI (dist/cli/main.js) as a user does, for the CLI tests. Holders
-// run test/fixtures/cli-command.mjs, which holds until its stdin is closed: a test says
-// when a holder stops, so no test depends on how fast a busy machine spawns processes.
+// run test/fixtures/cli-command.mjs, which holds until the test creates its release
+// file: a test says when a holder stops, so no test depends on how fast a busy machine
+// spawns processes.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
+import { tempDir } from '../helpers/tmp.js';
 
 export const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 export const fixture = fileURLToPath(new URL('../fixtures/cli-command.mjs', import.meta.url));
-/** `node cli-command.mjs …`: the argv of a command that holds until its stdin closes. */
-export const holdCommand = (...args: string[]) => [process.execPath, fixture, ...args];
+const releaseDir = tempDir();
+let holds = 0;
+
+/** `node cli-command.mjs --until <fresh file> …`: a command that holds until release(). */
+export const holdCommand = (...args: string[]) => [process.execPath, fixture, '--until', join(releaseDir, `release-${holds++}`), ...args];
+
+/** Ends the hold command found in `argv` (creates its --until file). */
+export function release(argv: string[]): void {
+  const at = argv.indexOf('--until');
+  if (at < 0) throw new Error('no hold command (--until) in these arguments');
+  writeFileSync(argv[at + 1]!, '');
+}
 
 const running = new Set<ChildProcess>();
 const commandPids = new Set<number>();
@@ -41,7 +54,7 @@ export interface Running {
   stderr(): string;
   /** The pid printed by the fixture command ("ready <pid>"), once it runs. */
   commandPid(): Promise<number>;
-  /** Closes the wrapper's stdin, which the command inherits: a fixture command ends. */
+  /** Ends the fixture command (its --until file), or closes its stdin when it has none. */
   finish(): void;
 }
 
@@ -71,7 +84,7 @@ export function start(args: string[], options: { env?: NodeJS.ProcessEnv } = {})
       commandPids.add(pid);
       return pid;
     },
-    finish: () => child.stdin!.end(),
+    finish: () => (args.includes('--until') ? release(args) : child.stdin!.end()),
   };
 }
 
