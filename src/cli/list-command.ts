@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { FlockStore } from '../stores/local/flock-store.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { flockHolders, type FlockHolder } from './proc-locks.js';
-import { closeStore, openStore } from './store-option.js';
+import { closeStore, openStore, type StoreSource } from './store-option.js';
 
 export interface ListedLock {
   /** The lock file's path: what `status` takes to look at it. */
@@ -21,11 +21,11 @@ export interface ListedLock {
   holders: FlockHolder[] | null;
 }
 
-export async function listLocks(storeDsn: string | undefined): Promise<{ dir: string; locks: ListedLock[] }> {
-  const store = openStore(storeDsn);
+export async function listLocks(source: StoreSource | undefined): Promise<{ dir: string; locks: ListedLock[] }> {
+  const store = openStore(source);
   try {
     if (!(store instanceof FlockStore)) {
-      throw new CliExit(EXIT.usage, `list works on flock stores (a directory of lock files); --store ${storeDsn} is not one.`);
+      throw new CliExit(EXIT.usage, `list works on flock stores (a directory of lock files); the store of ${source?.label} is not one.`);
     }
     const locks = readdirSync(store.dir)
       .filter((file) => /^sf\..*\.[A-Za-z0-9+_]{7}\.lock$/.test(file))

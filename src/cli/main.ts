@@ -6,11 +6,22 @@ import { parseDuration } from './duration.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { formatList, listLocks } from './list-command.js';
 import { runCommand } from './run-command.js';
+import { STORE_VARIABLE, storeSource } from './store-option.js';
 import { formatStatus, lockStatus } from './status-command.js';
 import { packageVersion } from './version.js';
 
-const storeOption = () =>
-  new Option('--store <dsn>', 'where locks live: flock, flock:///dir, semaphore, redis://host:port, … (default: flock in a private per-user directory)');
+/** --store and --store-file, on every command. */
+function withStoreOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--store <dsn>',
+        `where locks live: flock, flock:///dir, semaphore, redis://host:port, … (default: $${STORE_VARIABLE}, else flock in a private per-user directory). ` +
+          'Every user can read a command line: put a DSN with a password in a file or in the environment instead',
+      ),
+    )
+    .addOption(new Option('--store-file <path>', 'read the store DSN from the first line of this file (chmod 600 it: it may hold a password)'));
+}
 
 function exitCode(text: string): number {
   const code = Number(text);
@@ -27,8 +38,7 @@ function program(): Command {
     .enablePositionalOptions()
     .exitOverride();
 
-  cli
-    .command('run')
+  withStoreOptions(cli.command('run'))
     .description('run a command while holding a lock, like flock(1); exits with the command\'s status')
     .argument('<resource>', 'the lock name; a path (anything with a "/": /var/lock/x.lock, ./x.lock) locks that file, as flock(1) does')
     .argument('[command...]', 'the command and its arguments (options after the resource are the command\'s)')
@@ -39,7 +49,6 @@ function program(): Command {
     .option('-x, --exclusive', 'take an exclusive lock (the default)')
     .option('-E, --conflict-exit-code <n>', 'exit status when busy (-n) or timed out (-w)', '1')
     .option('-c, --command <string>', 'run this string with /bin/sh -c instead of a command after --')
-    .addOption(storeOption())
     .option('--ttl <duration>', 'lock lifetime on expiring stores, refreshed while the command runs', '5m')
     .addOption(
       new Option('--on-lost <action>', 'when the lock is lost while the command runs (a remote lock that expired or was taken): kill stops the command (SIGTERM, then SIGKILL) and exits 75; warn only says so')
@@ -53,6 +62,11 @@ Examples:
   lockwright run nightly-import -- node import.js
   lockwright run -n deploy -- ./deploy.sh          exit 1 at once if a deploy runs
   lockwright run -w 30s --store redis://cache:6379 report -- make report
+  lockwright run -n /var/lock/backup.lock rsync -a src/ dst/   the file flock(1) locks too
+  LOCKWRIGHT_STORE=redis://:secret@cache:6379 lockwright run report -- make report
+  lockwright run --store-file /etc/lockwright/store report -- make report
+
+Options end at the resource, as with flock(1): everything after it is the command.
 
 If lockwright itself is killed, the command does not run on without the lock: on
 flock stores it inherits the locked descriptor (as with flock(1)) and holds the lock
@@ -72,7 +86,7 @@ when busy or timed out; 64 bad usage; 69 store unavailable; 75 the lock was lost
         ...(opts.wait !== undefined && { wait: parseDuration(opts.wait as string, '-w') }),
         shared: opts.shared === true,
         conflictExitCode: exitCode(opts.conflictExitCode as string),
-        ...(opts.store !== undefined && { store: opts.store as string }),
+        store: storeSource(opts as { store?: string; storeFile?: string }),
         ttl: positiveDuration(opts.ttl as string, '--ttl'),
         verbose: opts.verbose === true,
         ...(opts.command !== undefined && { command: opts.command as string }),
@@ -82,26 +96,22 @@ when busy or timed out; 64 bad usage; 69 store unavailable; 75 the lock was lost
       process.exitCode = status;
     });
 
-  cli
-    .command('status')
+  withStoreOptions(cli.command('status'))
     .description('tell whether a lock is held, and by which process where the OS can tell (flock, /proc/locks)')
-    .argument('<resource>', 'the lock name')
-    .addOption(storeOption())
+    .argument('<resource>', 'the lock name, or a lock file\'s path (as list prints them)')
     .option('--json', 'print a JSON object')
     .addHelpText('after', '\nExit status: 0 free, 1 held, 64 bad usage, 69 store unavailable.')
-    .action(async (resource: string, opts: { store?: string; json?: boolean }) => {
-      const report = await lockStatus(resource, opts.store);
+    .action(async (resource: string, opts: { store?: string; storeFile?: string; json?: boolean }) => {
+      const report = await lockStatus(resource, storeSource(opts));
       process.stdout.write(`${opts.json ? JSON.stringify(report) : formatStatus(report)}\n`);
       process.exitCode = report.held ? 1 : 0;
     });
 
-  cli
-    .command('list')
+  withStoreOptions(cli.command('list'))
     .description('list the lock files of an flock directory and who holds them')
-    .addOption(storeOption())
     .option('--json', 'print a JSON object')
-    .action(async (opts: { store?: string; json?: boolean }) => {
-      const listing = await listLocks(opts.store);
+    .action(async (opts: { store?: string; storeFile?: string; json?: boolean }) => {
+      const listing = await listLocks(storeSource(opts));
       process.stdout.write(`${opts.json ? JSON.stringify(listing) : formatList(listing)}\n`);
     });
 

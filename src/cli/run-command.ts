@@ -11,7 +11,7 @@ import { formatDuration } from './duration.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { planLaunch, type Launch } from './launch.js';
 import { descriptorsOf } from './lock-descriptors.js';
-import { closeStore, openStoreFor } from './store-option.js';
+import { closeStore, openStoreFor, type StoreSource } from './store-option.js';
 
 export interface RunOptions {
   nonblock?: boolean;
@@ -19,7 +19,8 @@ export interface RunOptions {
   wait?: number;
   shared?: boolean;
   conflictExitCode: number;
-  store?: string;
+  /** Undefined: flock in the private per-user directory. */
+  store?: StoreSource;
   /** Milliseconds. */
   ttl: number;
   verbose?: boolean;

@@ -5,7 +5,7 @@ import { Key } from '../core/key.js';
 import { Lock } from '../core/lock.js';
 import { FlockStore } from '../stores/local/flock-store.js';
 import { flockHolders, type FlockHolder } from './proc-locks.js';
-import { closeStore, openStoreFor } from './store-option.js';
+import { closeStore, openStoreFor, type StoreSource } from './store-option.js';
 
 export interface StatusReport {
   resource: string;
@@ -16,8 +16,8 @@ export interface StatusReport {
 }
 
 /** `resource`: a lock name in the store, or a path (the file `list` prints, or any lock file). */
-export async function lockStatus(name: string, storeDsn: string | undefined): Promise<StatusReport> {
-  const { store, resource } = openStoreFor(name, storeDsn);
+export async function lockStatus(name: string, source: StoreSource | undefined): Promise<StatusReport> {
+  const { store, resource } = openStoreFor(name, source);
   try {
     if (store instanceof FlockStore) {
       const file = store.pathFor(resource);
