@@ -43,10 +43,13 @@ function program(): Command {
     .argument('<resource>', 'the lock name; a path (anything with a "/": /var/lock/x.lock, ./x.lock) locks that file, as flock(1) does')
     .argument('[command...]', 'the command and its arguments (options after the resource are the command\'s)')
     .passThroughOptions()
-    .option('-n, --nonblock', 'fail rather than wait if the lock is held')
-    .option('-w, --wait <duration>', 'wait at most this long (500ms, 30s, 5m; a bare number is seconds)')
+    .option('-n, --nonblock', 'fail rather than wait if the lock is held (flock(1) also spells it --nb)')
+    .addOption(new Option('--nb').hideHelp())
+    .option('-w, --wait <duration>', 'wait at most this long (500ms, 30s, 5m; a bare number is seconds; also --timeout)')
+    .addOption(new Option('--timeout <duration>').hideHelp())
     .option('-s, --shared', 'take a shared (read) lock')
-    .option('-x, --exclusive', 'take an exclusive lock (the default)')
+    .option('-x, --exclusive', 'take an exclusive lock (the default; also -e)')
+    .addOption(new Option('-e').hideHelp())
     .option('-E, --conflict-exit-code <n>', 'exit status when busy (-n) or timed out (-w)', '1')
     .option('-c, --command <string>', 'run this string with /bin/sh -c instead of a command after --')
     .option('--ttl <duration>', 'lock lifetime on expiring stores, refreshed while the command runs', '5m')
@@ -77,6 +80,11 @@ when busy or timed out; 64 bad usage; 69 store unavailable; 75 the lock was lost
 --on-lost kill stopped the command; 126/127 command not executable / not found.`)
     .action(async (resource: string, rest: string[], opts: Record<string, string | boolean | undefined>) => {
       const command = commandWords(rest);
+      // flock(1)'s other spellings of the same options.
+      if (opts.wait !== undefined && opts.timeout !== undefined) throw new InvalidArgumentError('--wait and --timeout are the same option: give one.');
+      opts.wait ??= opts.timeout;
+      opts.nonblock ||= opts.nb;
+      opts.exclusive ||= opts.e;
       if (opts.shared && opts.exclusive) throw new InvalidArgumentError('-s and -x contradict each other.');
       if (opts.command === undefined && command.length === 0) throw new InvalidArgumentError('run needs a command after -- (or -c "string").');
       if (opts.command !== undefined && command.length > 0) throw new InvalidArgumentError('give the command either after -- or with -c, not both.');

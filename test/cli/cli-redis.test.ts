@@ -17,6 +17,10 @@ describe('lockwright run --store redis://', () => {
     await new Promise((r) => setTimeout(r, 5_000)); // two and a half TTLs: only refreshes keep it
     expect(await admin.exists('cron-job')).toBe(1);
     expect(lockwright(['run', '-n', '--store', server.url, 'cron-job', '--', 'true']).status).toBe(1);
+    const held = lockwright(['status', '--store', server.url, 'cron-job']);
+    expect(held.stdout).toBe('cron-job: held\n');
+    expect(held.status).toBe(1);
+    expect(await admin.pttl('cron-job')).toBeGreaterThan(0);
     holder.finish();
     expect((await holder.exited).code).toBe(0);
     expect(await admin.exists('cron-job')).toBe(0);
@@ -77,5 +81,22 @@ describe('lockwright run --on-lost', () => {
     const result = lockwright(['run', '--on-lost', 'ignore', 'x', '--', 'true']);
     expect(result.status).toBe(64);
     expect(result.stderr).toMatch(/--on-lost <action>' argument 'ignore' is invalid. Allowed choices are kill, warn/);
+  });
+});
+
+describe('lockwright run --ttl on Redis', () => {
+  it.each([
+    ['5m', 300_000],
+    ['2h', 7_200_000],
+    ['90', 90_000],
+  ])('--ttl %s gives the key a lifetime of %i ms', async (ttl, ms) => {
+    const resource = `ttl-${ttl}`;
+    const run = start(['run', '--store', server.url, '--ttl', ttl, resource, '--', ...holdCommand()]);
+    await run.commandPid();
+    const pttl = await admin.pttl(resource);
+    expect(pttl).toBeGreaterThan(ms - 60_000);
+    expect(pttl).toBeLessThanOrEqual(ms);
+    run.finish();
+    expect((await run.exited).code).toBe(0);
   });
 });
