@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.js';
-import { bin, holdCommand, lockwright, release, start, until } from './run-cli.js';
+import { bin, holdCommand, lockwright, release, start, track, until } from './run-cli.js';
 
 const dir = tempDir();
 const store = `flock://${dir}`;
@@ -23,7 +23,7 @@ const lockwrightHere = (...args: string[]) => spawnSync(process.execPath, [bin, 
 describe('a path resource is the file flock(1) locks', () => {
   it('keeps util-linux flock out of ./x.lock while lockwright holds it, exclusive and shared', async () => {
     const hold = holdCommand();
-    const holder = spawn(process.execPath, [bin, 'run', './x.lock', '--', ...hold], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = track(spawn(process.execPath, [bin, 'run', './x.lock', '--', ...hold], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] }));
     let out = '';
     holder.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     await until(() => out.includes('ready'), 'the lockwright holder');
@@ -34,7 +34,7 @@ describe('a path resource is the file flock(1) locks', () => {
     expect(flock('-n', './x.lock', 'true').status).toBe(0);
 
     const readHold = holdCommand();
-    const reader = spawn(process.execPath, [bin, 'run', '-s', './x.lock', '--', ...readHold], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    const reader = track(spawn(process.execPath, [bin, 'run', '-s', './x.lock', '--', ...readHold], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] }));
     let readerOut = '';
     reader.stdout!.on('data', (c: Buffer) => (readerOut += c.toString()));
     await until(() => readerOut.includes('ready'), 'the lockwright reader');
@@ -46,14 +46,14 @@ describe('a path resource is the file flock(1) locks', () => {
 
   it('waits for, or gives up on, a file that util-linux flock holds', async () => {
     const hold = holdCommand();
-    const holder = spawn('flock', ['y.lock', ...hold], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = track(spawn('flock', ['y.lock', ...hold], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] }));
     let out = '';
     holder.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     await until(() => out.includes('ready'), 'the flock(1) holder');
     expect(lockwrightHere('run', '-n', './y.lock', 'true').status).toBe(1);
     expect(lockwrightHere('run', '-n', '-E', '7', join(dir, 'y.lock'), 'true').status).toBe(7);
     expect(lockwrightHere('status', './y.lock').stdout).toBe(`${join(dir, 'y.lock')}: held by pid ${holder.pid} (exclusive)\n`);
-    const waiter = spawn(process.execPath, [bin, 'run', '-v', './y.lock', '--', 'echo', 'got it'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const waiter = track(spawn(process.execPath, [bin, 'run', '-v', './y.lock', '--', 'echo', 'got it'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
     let waiterOut = '';
     let waiterErr = '';
     waiter.stdout!.on('data', (c: Buffer) => (waiterOut += c.toString()));

@@ -14,8 +14,21 @@ export const fixture = fileURLToPath(new URL('../fixtures/cli-command.mjs', impo
 const releaseDir = tempDir();
 let holds = 0;
 
+const releaseFiles = new Set<string>();
+
 /** `node cli-command.mjs --until <fresh file> …`: a command that holds until release(). */
-export const holdCommand = (...args: string[]) => [process.execPath, fixture, '--until', join(releaseDir, `release-${holds++}`), ...args];
+export function holdCommand(...args: string[]): string[] {
+  const file = join(releaseDir, `release-${holds++}`);
+  releaseFiles.add(file);
+  return [process.execPath, fixture, '--until', file, ...args];
+}
+
+/** Kills `child` after the test, should the test fail before it ends. */
+export function track<T extends ChildProcess>(child: T): T {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
 
 /** Ends the hold command found in `argv` (creates its --until file). */
 export function release(argv: string[]): void {
@@ -27,6 +40,9 @@ export function release(argv: string[]): void {
 const running = new Set<ChildProcess>();
 const commandPids = new Set<number>();
 afterEach(() => {
+  // Every hold command ends, even one whose wrapper is gone (it inherited the lock).
+  for (const file of releaseFiles) writeFileSync(file, '');
+  releaseFiles.clear();
   for (const child of running) child.kill('SIGKILL');
   running.clear();
   for (const pid of commandPids) {
