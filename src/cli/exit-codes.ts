@@ -6,6 +6,11 @@ export const EXIT = {
   usage: 64,
   /** The lock store failed or cannot be reached (EX_UNAVAILABLE). */
   unavailable: 69,
+  /**
+   * The lock was lost while the command ran and --on-lost kill stopped the command
+   * (EX_TEMPFAIL: try again later).
+   */
+  lockLost: 75,
   /** A bug (EX_SOFTWARE). */
   software: 70,
   /** The command exists but cannot be executed (as a shell reports it). */

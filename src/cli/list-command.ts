@@ -1,23 +1,31 @@
-// `lockwright list`: the lock files of an flock directory and who holds them.
+// `lockwright list`: the lock files of an flock directory and who holds them. Each is
+// printed as its path, the one name `status` is sure to map back to the same file (a
+// file name keeps only a sanitized, shortened form of the resource name).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlockStore } from '../stores/local/flock-store.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { flockHolders, type FlockHolder } from './proc-locks.js';
-import { closeStore, openStore } from './store-option.js';
+import { closeStore, openStore, type StoreSource } from './store-option.js';
 
 export interface ListedLock {
-  /** The lock file; its middle part is the resource name, sanitized and cut to 50 characters. */
+  /** The lock file's path: what `status` takes to look at it. */
+  path: string;
+  /** The lock file's name in the directory. */
   file: string;
+  /**
+   * The resource name as far as the file name keeps it (sanitized, cut to 50
+   * characters): a hint for people, not a name `status` can always map back.
+   */
   name: string;
   holders: FlockHolder[] | null;
 }
 
-export async function listLocks(storeDsn: string | undefined): Promise<{ dir: string; locks: ListedLock[] }> {
-  const store = openStore(storeDsn);
+export async function listLocks(source: StoreSource | undefined): Promise<{ dir: string; locks: ListedLock[] }> {
+  const store = openStore(source);
   try {
     if (!(store instanceof FlockStore)) {
-      throw new CliExit(EXIT.usage, `list works on flock stores (a directory of lock files); --store ${storeDsn} is not one.`);
+      throw new CliExit(EXIT.usage, `list works on flock stores (a directory of lock files); the store of ${source?.label} is not one.`);
     }
     const locks = readdirSync(store.dir)
       .filter((file) => /^sf\..*\.[A-Za-z0-9+_]{7}\.lock$/.test(file))
@@ -30,7 +38,7 @@ export async function listLocks(storeDsn: string | undefined): Promise<{ dir: st
         } catch {
           holders = null; // removed meanwhile
         }
-        return { file, name, holders };
+        return { path: join(store.dir, file), file, name, holders };
       });
     return { dir: store.dir, locks };
   } finally {
@@ -42,7 +50,7 @@ export function formatList({ dir, locks }: { dir: string; locks: ListedLock[] })
   const lines = [`${dir}: ${locks.length} lock file${locks.length === 1 ? '' : 's'}`];
   for (const lock of locks) {
     const state = lock.holders === null ? 'unknown' : lock.holders.length === 0 ? 'free' : `held by ${lock.holders.map((h) => `pid ${h.pid} (${h.mode})`).join(', ')}`;
-    lines.push(`  ${lock.name}  ${state}  ${lock.file}`);
+    lines.push(`  ${lock.path}  ${state}`);
   }
   return lines.join('\n');
 }

@@ -6,10 +6,22 @@ import { parseDuration } from './duration.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { formatList, listLocks } from './list-command.js';
 import { runCommand } from './run-command.js';
+import { STORE_VARIABLE, storeSource } from './store-option.js';
 import { formatStatus, lockStatus } from './status-command.js';
+import { packageVersion } from './version.js';
 
-const storeOption = () =>
-  new Option('--store <dsn>', 'where locks live: flock, flock:///dir, semaphore, redis://host:port, … (default: flock in a private per-user directory)');
+/** --store and --store-file, on every command. */
+function withStoreOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--store <dsn>',
+        `where locks live: flock, flock:///dir, semaphore, redis://host:port, … (default: $${STORE_VARIABLE}, else flock in a private per-user directory). ` +
+          'Every user can read a command line: put a DSN with a password in a file or in the environment instead',
+      ),
+    )
+    .addOption(new Option('--store-file <path>', 'read the store DSN from the first line of this file (chmod 600 it: it may hold a password)'));
+}
 
 function exitCode(text: string): number {
   const code = Number(text);
@@ -20,32 +32,59 @@ function exitCode(text: string): number {
 function program(): Command {
   const cli = new Command('lockwright')
     .description('Run commands under a lock, and look at locks (flock(2), System V semaphores, Redis).')
+    .version(packageVersion(), '-V, --version', 'print the version of lockwright')
     .showHelpAfterError()
+    // `run`'s options end at the resource, as flock(1)'s do: what follows is the command's.
+    .enablePositionalOptions()
     .exitOverride();
 
-  cli
-    .command('run')
+  withStoreOptions(cli.command('run'))
     .description('run a command while holding a lock, like flock(1); exits with the command\'s status')
-    .argument('<resource>', 'the lock name')
-    .argument('[command...]', 'the command and its arguments (after --)')
-    .option('-n, --nonblock', 'fail rather than wait if the lock is held')
-    .option('-w, --wait <duration>', 'wait at most this long (500ms, 30s, 5m; a bare number is seconds)')
+    .argument('<resource>', 'the lock name; a path (anything with a "/": /var/lock/x.lock, ./x.lock) locks that file, as flock(1) does')
+    .argument('[command...]', 'the command and its arguments (options after the resource are the command\'s)')
+    .passThroughOptions()
+    .option('-n, --nonblock', 'fail rather than wait if the lock is held (flock(1) also spells it --nb)')
+    .addOption(new Option('--nb').hideHelp())
+    .option('-w, --wait <duration>', 'wait at most this long (500ms, 30s, 5m; a bare number is seconds; also --timeout)')
+    .addOption(new Option('--timeout <duration>').hideHelp())
     .option('-s, --shared', 'take a shared (read) lock')
-    .option('-x, --exclusive', 'take an exclusive lock (the default)')
+    .option('-x, --exclusive', 'take an exclusive lock (the default; also -e)')
+    .addOption(new Option('-e').hideHelp())
     .option('-E, --conflict-exit-code <n>', 'exit status when busy (-n) or timed out (-w)', '1')
     .option('-c, --command <string>', 'run this string with /bin/sh -c instead of a command after --')
-    .addOption(storeOption())
     .option('--ttl <duration>', 'lock lifetime on expiring stores, refreshed while the command runs', '5m')
+    .addOption(
+      new Option('--on-lost <action>', 'when the lock is lost while the command runs (a remote lock that expired or was taken): kill stops the command (SIGTERM, then SIGKILL) and exits 75; warn only says so')
+        .choices(['kill', 'warn'])
+        .default('kill'),
+    )
+    .option('--kill-after <duration>', 'with --on-lost kill: SIGKILL this long after the SIGTERM', '10s')
     .option('-v, --verbose', 'say what is waited for, and for how long')
     .addHelpText('after', `
 Examples:
   lockwright run nightly-import -- node import.js
   lockwright run -n deploy -- ./deploy.sh          exit 1 at once if a deploy runs
   lockwright run -w 30s --store redis://cache:6379 report -- make report
+  lockwright run -n /var/lock/backup.lock rsync -a src/ dst/   the file flock(1) locks too
+  LOCKWRIGHT_STORE=redis://:secret@cache:6379 lockwright run report -- make report
+  lockwright run --store-file /etc/lockwright/store report -- make report
+
+Options end at the resource, as with flock(1): everything after it is the command.
+
+If lockwright itself is killed, the command does not run on without the lock: on
+flock stores it inherits the locked descriptor (as with flock(1)) and holds the lock
+until it ends; on other stores it is killed with lockwright (setpriv --pdeathsig KILL).
 
 Exit status: the command's (128+N if killed by signal N); the -E code (default 1)
-when busy or timed out; 64 bad usage; 69 store unavailable; 126/127 command not runnable.`)
-    .action(async (resource: string, command: string[], opts: Record<string, string | boolean | undefined>) => {
+when busy or timed out; 64 bad usage; 69 store unavailable; 75 the lock was lost and
+--on-lost kill stopped the command; 126/127 command not executable / not found.`)
+    .action(async (resource: string, rest: string[], opts: Record<string, string | boolean | undefined>) => {
+      const command = commandWords(rest);
+      // flock(1)'s other spellings of the same options.
+      if (opts.wait !== undefined && opts.timeout !== undefined) throw new InvalidArgumentError('--wait and --timeout are the same option: give one.');
+      opts.wait ??= opts.timeout;
+      opts.nonblock ||= opts.nb;
+      opts.exclusive ||= opts.e;
       if (opts.shared && opts.exclusive) throw new InvalidArgumentError('-s and -x contradict each other.');
       if (opts.command === undefined && command.length === 0) throw new InvalidArgumentError('run needs a command after -- (or -c "string").');
       if (opts.command !== undefined && command.length > 0) throw new InvalidArgumentError('give the command either after -- or with -c, not both.');
@@ -55,38 +94,52 @@ when busy or timed out; 64 bad usage; 69 store unavailable; 126/127 command not 
         ...(opts.wait !== undefined && { wait: parseDuration(opts.wait as string, '-w') }),
         shared: opts.shared === true,
         conflictExitCode: exitCode(opts.conflictExitCode as string),
-        ...(opts.store !== undefined && { store: opts.store as string }),
+        store: storeSource(opts as { store?: string; storeFile?: string }),
         ttl: positiveDuration(opts.ttl as string, '--ttl'),
         verbose: opts.verbose === true,
         ...(opts.command !== undefined && { command: opts.command as string }),
+        onLost: opts.onLost as 'kill' | 'warn',
+        killAfter: positiveDuration(opts.killAfter as string, '--kill-after'),
       });
       process.exitCode = status;
     });
 
-  cli
-    .command('status')
+  withStoreOptions(cli.command('status'))
     .description('tell whether a lock is held, and by which process where the OS can tell (flock, /proc/locks)')
-    .argument('<resource>', 'the lock name')
-    .addOption(storeOption())
+    .argument('<resource>', 'the lock name, or a lock file\'s path (as list prints them)')
     .option('--json', 'print a JSON object')
     .addHelpText('after', '\nExit status: 0 free, 1 held, 64 bad usage, 69 store unavailable.')
-    .action(async (resource: string, opts: { store?: string; json?: boolean }) => {
-      const report = await lockStatus(resource, opts.store);
+    .action(async (resource: string, opts: { store?: string; storeFile?: string; json?: boolean }) => {
+      const report = await lockStatus(resource, storeSource(opts));
       process.stdout.write(`${opts.json ? JSON.stringify(report) : formatStatus(report)}\n`);
       process.exitCode = report.held ? 1 : 0;
     });
 
-  cli
-    .command('list')
+  withStoreOptions(cli.command('list'))
     .description('list the lock files of an flock directory and who holds them')
-    .addOption(storeOption())
     .option('--json', 'print a JSON object')
-    .action(async (opts: { store?: string; json?: boolean }) => {
-      const listing = await listLocks(opts.store);
+    .action(async (opts: { store?: string; storeFile?: string; json?: boolean }) => {
+      const listing = await listLocks(storeSource(opts));
       process.stdout.write(`${opts.json ? JSON.stringify(listing) : formatList(listing)}\n`);
     });
 
   return cli;
+}
+
+/**
+ * The command after the resource. A "--" before it is optional (flock(1) takes both);
+ * a first word that looks like an option is one of ours put after the resource, which
+ * flock(1) would not accept either: say so rather than try to run "-n" as a command.
+ */
+function commandWords(rest: string[]): string[] {
+  if (rest[0] === '--') return rest.slice(1);
+  if (rest[0]?.startsWith('-')) {
+    throw new InvalidArgumentError(
+      `"${rest[0]}" comes after the resource: options go before it, as with flock(1) ` +
+        '(lockwright run [options] <resource> [--] <command> [args…]); to run a command named like an option, put -- before it.',
+    );
+  }
+  return rest;
 }
 
 function positiveDuration(text: string, option: string): number {

@@ -1,10 +1,11 @@
 // `lockwright status <resource>`: held or free, and by which process where the OS says.
+// A path (as `list` prints them) is looked at as the file it names.
 import { existsSync } from 'node:fs';
 import { Key } from '../core/key.js';
 import { Lock } from '../core/lock.js';
 import { FlockStore } from '../stores/local/flock-store.js';
 import { flockHolders, type FlockHolder } from './proc-locks.js';
-import { closeStore, openStore } from './store-option.js';
+import { closeStore, openStoreFor, type StoreSource } from './store-option.js';
 
 export interface StatusReport {
   resource: string;
@@ -14,8 +15,9 @@ export interface StatusReport {
   file?: string;
 }
 
-export async function lockStatus(resource: string, storeDsn: string | undefined): Promise<StatusReport> {
-  const store = openStore(storeDsn);
+/** `resource`: a lock name in the store, or a path (the file `list` prints, or any lock file). */
+export async function lockStatus(name: string, source: StoreSource | undefined): Promise<StatusReport> {
+  const { store, resource } = openStoreFor(name, source);
   try {
     if (store instanceof FlockStore) {
       const file = store.pathFor(resource);
