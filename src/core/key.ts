@@ -22,11 +22,35 @@ export function validateResource(resource: unknown): string {
   return resource;
 }
 
+/**
+ * Lock's access to a key's lifetime, kept off the public surface: the absolute expiry,
+ * a count of reduceLifetime() calls (a store that calls it is one whose locks expire) and
+ * the expiry the latest call asked for (a store calls it as it sends its request, so
+ * that is the lifetime measured from the moment the request left).
+ */
+export const lifetimeAccess: {
+  expiresAt(key: Key): number | null;
+  setExpiresAt(key: Key, expiresAt: number | null): void;
+  reductions(key: Key): number;
+  lastRequested(key: Key): number | null;
+} = {} as never;
+
 export class Key {
   readonly resource: string;
   #state = new Map<string, unknown>();
   #expiresAt: number | null = null;
+  #reductions = 0;
+  #lastRequested: number | null = null;
   #serializable = true;
+
+  static {
+    lifetimeAccess.expiresAt = (key) => key.#expiresAt;
+    lifetimeAccess.setExpiresAt = (key, expiresAt) => {
+      key.#expiresAt = expiresAt;
+    };
+    lifetimeAccess.reductions = (key) => key.#reductions;
+    lifetimeAccess.lastRequested = (key) => key.#lastRequested;
+  }
 
   constructor(resource: string) {
     this.resource = validateResource(resource);
@@ -61,6 +85,8 @@ export class Key {
       throw new InvalidArgumentError(`reduceLifetime() needs a number of milliseconds; got ${describeValue(ttl)}.`);
     }
     const candidate = Date.now() + ttl;
+    this.#reductions++;
+    this.#lastRequested = candidate;
     if (this.#expiresAt === null || this.#expiresAt > candidate) this.#expiresAt = candidate;
   }
 

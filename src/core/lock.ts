@@ -12,7 +12,7 @@ import { channels, type AcquireMessage, type LockMessage } from './diagnostics.j
 import { validateOptionalTtl, validateTtl } from './duration.js';
 import { getFencingToken } from './fencing.js';
 import { requestLifetime, takeLifetimeApplied } from './lifetime-request.js';
-import type { Key } from './key.js';
+import { lifetimeAccess, type Key } from './key.js';
 import {
   isBlockingSharedLockStore,
   isBlockingStore,
@@ -26,6 +26,7 @@ import {
   MAX_TIMER_MS,
   jitteredRetryDelay,
   parseAcquireOptions,
+  setLongTimeout,
   sleep,
   toWaitOptions,
   type AcquireOptions,
@@ -76,6 +77,10 @@ export class Lock implements AsyncDisposable {
   #controller: AbortController | null = null;
   #refreshTimer: ReturnType<typeof setInterval> | null = null;
   #refreshing = false;
+  /** Counts holding periods (started and ended), so that a late store reply can tell it is late. */
+  #holding = 0;
+  /** Cancels the timer that ends the holding at the key's local expiry. */
+  #cancelExpiryTimer: (() => void) | null = null;
 
   constructor(key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger } = {}) {
     this.key = key;
@@ -126,12 +131,20 @@ export class Lock implements AsyncDisposable {
   async #acquire(mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {
     const started = performance.now();
     const wasHeld = this.#mode !== null;
-    this.key.resetLifetime();
+    const reductions = lifetimeAccess.reductions(this.key);
+    // A lock not held starts without an expiry (the store gives it one); a held lock
+    // keeps the lifetime it has until the store confirms a new one.
+    if (!wasHeld) this.key.resetLifetime();
     requestLifetime(this.key, this.#ttl);
     try {
       if (!(await this.#save(mode, wait))) {
         await this.#onConflict(mode, wait, started, wasHeld);
         return false;
+      }
+      if (wasHeld) {
+        // Confirmed: the lifetime the store gave, measured from when its request left.
+        const touched = lifetimeAccess.reductions(this.key) !== reductions;
+        lifetimeAccess.setExpiresAt(this.key, touched ? lifetimeAccess.lastRequested(this.key) : null);
       }
       this.#onHeld(mode);
       this.#log('debug', `Successfully acquired the "{resource}" lock${mode === 'shared' ? ' for reading' : ''}.`);
@@ -140,6 +153,7 @@ export class Lock implements AsyncDisposable {
         await this.#releaseQuietly();
         throw new LockExpiredError(`Failed to store the "${this.key.resource}" lock.`);
       }
+      this.#armExpiryTimer();
       return true;
     } catch (error) {
       if (error instanceof LockConflictedError) {
@@ -206,7 +220,10 @@ export class Lock implements AsyncDisposable {
   }
 
   #onHeld(mode: Mode): void {
-    if (this.#mode === null) this.#heldSince = performance.now();
+    if (this.#mode === null) {
+      this.#heldSince = performance.now();
+      this.#holding++;
+    }
     this.#mode = mode;
     if (this.#autoRefresh && this.#refreshTimer === null) {
       const interval = Math.min(Math.max(this.#ttl! / 3, 1), MAX_TIMER_MS);
@@ -231,7 +248,10 @@ export class Lock implements AsyncDisposable {
   }
 
   /**
-   * Extends the lock's lifetime to `ttl` ms (default: the lock's TTL) from now.
+   * Extends the lock's lifetime to `ttl` ms (default: the lock's TTL), measured from the
+   * moment the request is sent. Until the store confirms, the lock keeps the lifetime it
+   * had (a refresh in flight never makes the lock look younger), and a refresh that fails
+   * leaves it exactly as it was.
    * @throws LockConflictedError when another owner holds it, LockExpiredError when the
    * lifetime ran out meanwhile; both also abort `lock.signal`.
    */
@@ -241,10 +261,24 @@ export class Lock implements AsyncDisposable {
       throw new InvalidArgumentError(`You have to define an expiration duration to refresh the "${this.key.resource}" lock.`);
     }
     validateTtl(effective);
-    const previous = this.key.getRemainingLifetime();
+    const wasHeld = this.#mode !== null;
+    const holding = this.#holding;
+    const previous = lifetimeAccess.expiresAt(this.key);
+    const reductions = lifetimeAccess.reductions(this.key);
+    const sentAt = Date.now();
     try {
-      this.key.resetLifetime();
       await this.#store.putOffExpiration(this.key, effective);
+      if (wasHeld && this.#holding !== holding) {
+        // The holding ended while the store worked (the local lifetime ran out, or a
+        // release): this confirmation comes too late to count.
+        if (this.#mode === null) await this.#releaseQuietly();
+        throw new LockExpiredError(`The "${this.key.resource}" lock ended before the store confirmed its refresh.`);
+      }
+      // Confirmed. A store whose locks expire (it reduced the key's lifetime) now holds
+      // the lock for `effective` ms from no earlier than `sentAt`; one whose locks do not
+      // expire leaves the key without an expiry, as Symfony does.
+      const expires = lifetimeAccess.reductions(this.key) !== reductions;
+      lifetimeAccess.setExpiresAt(this.key, expires ? sentAt + effective : null);
       if (this.#mode === null) this.#onHeld('exclusive');
       if (this.key.isExpired()) {
         await this.#releaseQuietly();
@@ -252,20 +286,51 @@ export class Lock implements AsyncDisposable {
           `Failed to put off the expiration of the "${this.key.resource}" lock within the specified time.`,
         );
       }
+      this.#armExpiryTimer();
       if (channels.refresh.hasSubscribers) channels.refresh.publish(this.#message(this.#mode ?? 'exclusive', false));
       this.#log('debug', `Expiration defined for "{resource}" lock for ${effective} ms.`);
     } catch (error) {
+      const current = this.#holding === holding;
+      // Unknown outcome or refusal: the lifetime stays what it was before the request.
+      if (current) lifetimeAccess.setExpiresAt(this.key, previous);
       if (error instanceof LockConflictedError || error instanceof LockExpiredError) {
-        this.#log('warn', 'Failed to define an expiration for the "{resource}" lock, someone else acquired the lock.');
-        this.#lose(error);
+        if (current) {
+          this.#log('warn', 'Failed to define an expiration for the "{resource}" lock, someone else acquired the lock.');
+          this.#lose(error);
+        }
         throw error;
       }
-      // Unknown outcome (the store failed): the lock keeps the lifetime it had.
-      if (previous !== null) this.key.reduceLifetime(previous);
       if (error instanceof InvalidArgumentError) throw error;
       this.#log('warn', 'Failed to define an expiration for the "{resource}" lock.', { error });
       throw new LockAcquiringError(`Failed to define an expiration for the "${this.key.resource}" lock.`, { cause: error });
     }
+  }
+
+  /**
+   * While held with an expiry, a timer ends the holding at the local expiry: `signal`
+   * aborts then at the latest, whatever the store is doing (a refresh may hang behind a
+   * partition for as long as the client's command timeout).
+   */
+  #armExpiryTimer(): void {
+    this.#cancelExpiryTimer?.();
+    this.#cancelExpiryTimer = null;
+    if (this.#mode === null) return;
+    const remaining = this.key.getRemainingLifetime();
+    if (remaining === null) return;
+    this.#cancelExpiryTimer = setLongTimeout(() => this.#onLocalExpiry(), Math.max(remaining, 0), { unref: true });
+  }
+
+  #onLocalExpiry(): void {
+    this.#cancelExpiryTimer = null;
+    if (this.#mode === null) return;
+    const remaining = this.key.getRemainingLifetime();
+    if (remaining === null) return;
+    // Timers may fire a little early; the lifetime decides.
+    if (remaining > 0) {
+      this.#armExpiryTimer();
+      return;
+    }
+    this.#lose(new LockExpiredError(`The "${this.key.resource}" lock expired: its lifetime ran out before a refresh was confirmed.`));
   }
 
   /** Timer callback: never throws; a refresh that cannot succeed any more ends the holding. */
@@ -386,8 +451,11 @@ export class Lock implements AsyncDisposable {
 
   /** Ends a holding period; the abort reason is built only when someone listens. */
   #endHolding(reason: (() => unknown) | null): void {
+    if (this.#mode !== null) this.#holding++;
     this.#mode = null;
     this.#heldSince = null;
+    this.#cancelExpiryTimer?.();
+    this.#cancelExpiryTimer = null;
     if (this.#refreshTimer !== null) {
       clearInterval(this.#refreshTimer);
       this.#refreshTimer = null;

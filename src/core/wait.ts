@@ -71,7 +71,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * setTimeout for any finite delay: re-armed in steps below the timer cap, so that a
  * wait of months really waits. Returns the function that cancels it.
  */
-export function setLongTimeout(callback: () => void, ms: number): () => void {
+export function setLongTimeout(callback: () => void, ms: number, options: { unref?: boolean } = {}): () => void {
   const deadline = performance.now() + ms;
   let timer: ReturnType<typeof setTimeout>;
   const arm = (left: number) => {
@@ -80,6 +80,7 @@ export function setLongTimeout(callback: () => void, ms: number): () => void {
       if (remaining > 1) arm(remaining);
       else callback();
     }, Math.min(left, MAX_TIMER_MS));
+    if (options.unref) timer.unref();
   };
   arm(ms);
   return () => clearTimeout(timer);
