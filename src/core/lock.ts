@@ -81,6 +81,10 @@ export class Lock implements AsyncDisposable {
   #holding = 0;
   /** Cancels the timer that ends the holding at the key's local expiry. */
   #cancelExpiryTimer: (() => void) | null = null;
+  /** acquire() calls in progress on this lock. */
+  #acquiring = 0;
+  /** A store call this lock gave up on succeeded while another acquire was in progress. */
+  #orphaned = false;
 
   constructor(key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger } = {}) {
     this.key = key;
@@ -136,6 +140,7 @@ export class Lock implements AsyncDisposable {
     // keeps the lifetime it has until the store confirms a new one.
     if (!wasHeld) this.key.resetLifetime();
     requestLifetime(this.key, this.#ttl);
+    this.#acquiring++;
     try {
       if (!(await this.#save(mode, wait))) {
         await this.#onConflict(mode, wait, started, wasHeld);
@@ -169,6 +174,11 @@ export class Lock implements AsyncDisposable {
       throw new LockAcquiringError(`Failed to acquire the "${this.key.resource}" lock.`, { cause: error });
     } finally {
       requestLifetime(this.key, null); // the request never travels with the key
+      this.#acquiring--;
+      if (this.#orphaned && this.#acquiring === 0) {
+        this.#orphaned = false;
+        if (this.#mode === null) await this.#deleteQuietly();
+      }
     }
   }
 
@@ -176,39 +186,43 @@ export class Lock implements AsyncDisposable {
   async #save(mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {
     const store = this.#store;
     const shared = mode === 'shared';
+    const trySave = () => (shared && isSharedLockStore(store) ? store.saveRead(this.key) : store.save(this.key));
     if (!wait.blocking) {
       try {
-        await (shared && isSharedLockStore(store) ? store.saveRead(this.key) : store.save(this.key));
+        await trySave();
         return true;
       } catch (error) {
         if (error instanceof LockConflictedError) return false;
         throw error;
       }
     }
+    const deadline = wait.timeout === undefined ? null : performance.now() + wait.timeout;
     const native = shared ? isBlockingSharedLockStore(store) : isBlockingStore(store);
     if (native) {
       try {
         const options = toWaitOptions(wait);
-        await (shared
-          ? (store as BlockingSharedLockStore).waitAndSaveRead(this.key, options)
-          : (store as BlockingStore).waitAndSave(this.key, options));
-        return true;
+        return await this.#bounded(
+          () =>
+            shared
+              ? (store as BlockingSharedLockStore).waitAndSaveRead(this.key, options)
+              : (store as BlockingStore).waitAndSave(this.key, options),
+          wait,
+          deadline,
+        );
       } catch (error) {
         // A native wait only conflicts when its timeout ran out.
         if (error instanceof LockConflictedError && wait.timeout !== undefined) return false;
         throw error;
       }
     }
-    return this.#pollUntilSaved(shared, wait);
+    return this.#pollUntilSaved(trySave, wait, deadline);
   }
 
   /** The fallback for stores that cannot wait: retry with jitter until saved or out of time. */
-  async #pollUntilSaved(shared: boolean, wait: ParsedAcquireOptions): Promise<boolean> {
-    const store = this.#store;
-    const deadline = wait.timeout === undefined ? null : performance.now() + wait.timeout;
+  async #pollUntilSaved(trySave: () => Promise<void>, wait: ParsedAcquireOptions, deadline: number | null): Promise<boolean> {
     for (;;) {
       try {
-        await (shared && isSharedLockStore(store) ? store.saveRead(this.key) : store.save(this.key));
+        if (!(await this.#bounded(trySave, wait, deadline))) return false;
         return true;
       } catch (error) {
         if (!(error instanceof LockConflictedError)) throw error;
@@ -216,6 +230,71 @@ export class Lock implements AsyncDisposable {
       const left = deadline === null ? Infinity : deadline - performance.now();
       if (left <= 0) return false;
       await sleep(Math.min(jitteredRetryDelay(), left), wait.signal);
+    }
+  }
+
+  /**
+   * A store call bounded by the acquire's timeout and signal from its first instant,
+   * whatever the store does with them (a first try behind a silent server, a client
+   * that queues commands while disconnected): resolves true when the call succeeded,
+   * false when the timeout ran out first; rejects with `signal.reason` on abort. A call
+   * given up on that succeeds later has its lock deleted, so nothing stays held.
+   * `timeout: 0` means one try: that try is bounded by the signal only.
+   */
+  async #bounded(call: () => Promise<void>, wait: ParsedAcquireOptions, deadline: number | null): Promise<boolean> {
+    const timed = deadline !== null && wait.timeout! > 0;
+    const signal = wait.signal;
+    if (!timed && !signal) {
+      await call();
+      return true;
+    }
+    signal?.throwIfAborted();
+    const pending = call();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const limits = new Promise<false>((resolve, reject) => {
+      if (timed) timer = setTimeout(() => resolve(false), Math.max(deadline - performance.now(), 0));
+      if (signal) {
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+    let settled = false;
+    try {
+      const outcome = await Promise.race([pending.then(() => true as const), limits]);
+      settled = outcome;
+      return outcome;
+    } catch (error) {
+      // A rejection of the store call itself counts as settled; the abort does not.
+      settled = !(signal?.aborted && error === signal.reason);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
+      if (!settled) {
+        pending.then(
+          () => this.#undoAbandoned(),
+          () => {}, // it failed: nothing was taken
+        );
+      }
+    }
+  }
+
+  /** A store call this lock gave up on took the lock after all: give it back. */
+  #undoAbandoned(): void {
+    if (this.#mode !== null) return; // held again meanwhile, by this very key
+    if (this.#acquiring > 0) {
+      this.#orphaned = true; // decided when that acquire ends
+      return;
+    }
+    void this.#deleteQuietly();
+  }
+
+  async #deleteQuietly(): Promise<void> {
+    try {
+      await this.#store.delete(this.key);
+    } catch (error) {
+      this.#log('warn', 'Failed to give back the "{resource}" lock taken by a store call that had been given up.', { error });
     }
   }
 

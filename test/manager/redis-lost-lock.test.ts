@@ -44,16 +44,28 @@ describe('lost locks on Redis', () => {
     const server = await RedisServer.start();
     const client = await ready(server.client({ maxRetriesPerRequest: 0, enableOfflineQueue: false }));
     const lock = new LockFactory(new RedisStore(client)).createLock('server-stopped', { ttl: 300, autoRefresh: true });
-    expect(await lock.acquire()).toBe(true);
-    const signal = lock.signal;
-    await server.stop();
-    await sleep(150);
-    expect(signal.aborted).toBe(false); // a failed refresh alone is not a loss
-    await sleep(350);
-    expect(signal.aborted).toBe(true);
-    expect(signal.reason).toBeInstanceOf(LockExpiredError);
-    expect(lost.some((m) => m.lock === lock)).toBe(true);
-    expect(uncaught).toEqual([]);
+    // Events, not windows: when was the last refresh confirmed, and when did the signal abort?
+    let lastConfirmed = performance.now();
+    const onRefresh = (m: unknown) => {
+      if ((m as LostMessage).lock === lock) lastConfirmed = performance.now();
+    };
+    diagnostics.subscribe(channelNames.refresh, onRefresh);
+    try {
+      expect(await lock.acquire()).toBe(true);
+      lastConfirmed = performance.now();
+      const signal = lock.signal;
+      const aborted = new Promise<number>((resolve) => signal.addEventListener('abort', () => resolve(performance.now()), { once: true }));
+      await server.stop();
+      const abortedAt = await aborted;
+      expect(signal.reason).toBeInstanceOf(LockExpiredError);
+      // A failed refresh alone is not a loss: the abort comes at the lifetime's end, which
+      // began at the send of the last confirmed refresh (under a round trip before it).
+      expect(abortedAt - lastConfirmed).toBeGreaterThanOrEqual(200);
+      expect(lost.some((m) => m.lock === lock)).toBe(true);
+      expect(uncaught).toEqual([]);
+    } finally {
+      diagnostics.unsubscribe(channelNames.refresh, onRefresh);
+    }
   });
 });
 
