@@ -19,6 +19,16 @@ export function validateResource(resource: unknown): string {
   if (resource.length === 0) {
     throw new InvalidArgumentError('A lock resource must be a non-empty string; got an empty string.');
   }
+  // A lone surrogate is not text: every store (file names, Redis, SQL, UTF-8 anywhere)
+  // turns it into U+FFFD, so "a\uD800" and "a\uDFFF" would be one lock.
+  const lone = /[\uD800-\uDFFF]/u.exec(resource);
+  if (lone) {
+    const code = lone[0].charCodeAt(0).toString(16).toUpperCase();
+    throw new InvalidArgumentError(
+      `A lock resource must be well-formed Unicode text; got one with a lone surrogate \\u${code} at index ${lone.index} ` +
+        '(every store would turn it into U+FFFD, merging distinct names into one lock).',
+    );
+  }
   return resource;
 }
 
@@ -138,6 +148,7 @@ export class Key {
     if (typeof resource !== 'string' || resource.length === 0) {
       throw new InvalidArgumentError(`Key.fromJSON(): "resource" must be a non-empty string; got ${describeValue(resource)}.`);
     }
+    validateResource(resource);
     if (expiresAt !== null && (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))) {
       throw new InvalidArgumentError(`Key.fromJSON(): "expiresAt" must be a finite number or null; got ${describeValue(expiresAt)}.`);
     }

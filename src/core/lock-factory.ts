@@ -5,7 +5,7 @@ import { Key } from './key.js';
 import { Lock, type LockOptions, type Logger } from './lock.js';
 import type { PersistingStore } from './store.js';
 
-/** The TTL locks get from a factory unless told otherwise: five minutes. */
+/** The TTL locks get from a factory unless told otherwise: five minutes, in milliseconds. */
 export const DEFAULT_TTL = 300_000;
 
 export class LockFactory {

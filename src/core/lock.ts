@@ -9,7 +9,7 @@ import {
   LockReleasingError,
 } from './errors.js';
 import { channels, type AcquireMessage, type LockMessage } from './diagnostics.js';
-import { validateOptionalTtl, validateTtl } from './duration.js';
+import { formatDuration, parseOptionalTtl, parseTtl, type Duration } from './duration.js';
 import { getFencingToken } from './fencing.js';
 import { requestLifetime, takeLifetimeApplied } from './lifetime-request.js';
 import { lifetimeAccess, type Key } from './key.js';
@@ -43,10 +43,11 @@ export interface Logger {
 
 export interface LockOptions {
   /**
-   * Milliseconds the lock lives after each acquire or refresh, on stores whose locks
-   * expire; null for no expiry. `new Lock()` defaults to null, `LockFactory` to 300,000.
+   * How long the lock lives after each acquire or refresh, on stores whose locks expire:
+   * milliseconds or a string with a unit ('30s', '15m'); null for no expiry. Between
+   * 10 ms and 365 days. `new Lock()` defaults to null, `LockFactory` to 5 minutes.
    */
-  ttl?: number | null;
+  ttl?: Duration | null;
   /** Release on `await using` disposal. Default true. */
   autoRelease?: boolean;
   /**
@@ -89,7 +90,7 @@ export class Lock implements AsyncDisposable {
   constructor(key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger } = {}) {
     this.key = key;
     this.#store = store;
-    this.#ttl = options.ttl === undefined ? null : validateOptionalTtl(options.ttl, 'options.ttl');
+    this.#ttl = options.ttl === undefined ? null : parseOptionalTtl(options.ttl, 'options.ttl');
     for (const name of ['autoRelease', 'autoRefresh'] as const) {
       if (options[name] !== undefined && typeof options[name] !== 'boolean') {
         throw new InvalidArgumentError(`options.${name} must be a boolean.`);
@@ -334,12 +335,11 @@ export class Lock implements AsyncDisposable {
    * @throws LockConflictedError when another owner holds it, LockExpiredError when the
    * lifetime ran out meanwhile; both also abort `lock.signal`.
    */
-  async refresh(ttl?: number): Promise<void> {
-    const effective = ttl ?? this.#ttl;
+  async refresh(ttl?: Duration): Promise<void> {
+    const effective = ttl === undefined ? this.#ttl : parseTtl(ttl, 'refresh(ttl)');
     if (effective === null) {
       throw new InvalidArgumentError(`You have to define an expiration duration to refresh the "${this.key.resource}" lock.`);
     }
-    validateTtl(effective);
     const wasHeld = this.#mode !== null;
     const holding = this.#holding;
     const previous = lifetimeAccess.expiresAt(this.key);
@@ -367,7 +367,7 @@ export class Lock implements AsyncDisposable {
       }
       this.#armExpiryTimer();
       if (channels.refresh.hasSubscribers) channels.refresh.publish(this.#message(this.#mode ?? 'exclusive', false));
-      this.#log('debug', `Expiration defined for "{resource}" lock for ${effective} ms.`);
+      this.#log('debug', `Expiration defined for "{resource}" lock for ${formatDuration(effective)}.`);
     } catch (error) {
       const current = this.#holding === holding;
       // Unknown outcome or refusal: the lifetime stays what it was before the request.

@@ -1,10 +1,13 @@
 // Parsing of acquire options and the abortable sleep of the polling fallback.
 import { InvalidArgumentError, describeValue } from './errors.js';
-import { validateSignal, validateTimeout } from './duration.js';
+import { parseTimeout, validateSignal, type Duration } from './duration.js';
 import type { WaitOptions } from './store.js';
 
-/** `acquire(true)`, or `{ blocking, signal, timeout }`; timeout or signal imply blocking. */
-export type AcquireOptions = boolean | ({ blocking?: boolean } & WaitOptions);
+/**
+ * `acquire(true)`, or `{ blocking, signal, timeout }`; timeout or signal imply blocking.
+ * `timeout` is milliseconds or a string with a unit ('500ms', '30s').
+ */
+export type AcquireOptions = boolean | { blocking?: boolean; signal?: AbortSignal; timeout?: Duration };
 
 export interface ParsedAcquireOptions {
   blocking: boolean;
@@ -25,7 +28,7 @@ export function parseAcquireOptions(options: AcquireOptions | undefined): Parsed
   }
   const parsed: ParsedAcquireOptions = { blocking: blocking ?? (signal !== undefined || timeout !== undefined) };
   if (signal !== undefined) parsed.signal = validateSignal(signal, 'options.signal');
-  if (timeout !== undefined) parsed.timeout = validateTimeout(timeout, 'options.timeout');
+  if (timeout !== undefined) parsed.timeout = parseTimeout(timeout, 'options.timeout');
   if (blocking === false && (signal !== undefined || timeout !== undefined)) {
     throw new InvalidArgumentError('options.blocking is false, but options.signal or options.timeout asks to wait.');
   }

@@ -1,4 +1,6 @@
-// LockManager configuration: Glueful's config/lock.php, in milliseconds, validated.
+// LockManager configuration: Glueful's config/lock.php, validated. Durations are
+// milliseconds or strings with a unit ('30s'), as everywhere in the API.
+import { parseDuration, parseTtl, type Duration } from '../core/duration.js';
 import { InvalidArgumentError, describeValue } from '../core/errors.js';
 import type { Logger } from '../core/lock.js';
 import type { PersistingStore } from '../core/store.js';
@@ -16,10 +18,10 @@ export type StoreConfig =
 export interface RetryConfig {
   /** Attempts after the first one, for stores that cannot wait natively. Default 10. */
   times?: number;
-  /** Milliseconds between attempts (±10% jitter). Default 100. */
-  delay?: number;
-  /** Longest wait of waitAndExecute, in milliseconds. Default 10,000. */
-  maxWait?: number;
+  /** Time between attempts (±10% jitter): ms or '100ms'. Default 100 ms. */
+  delay?: Duration;
+  /** Longest wait of waitAndExecute: ms or '10s'. Default 10 s. */
+  maxWait?: Duration;
 }
 
 export interface LockManagerConfig {
@@ -29,8 +31,8 @@ export interface LockManagerConfig {
   stores?: Record<string, StoreConfig>;
   /** Added in front of every lock name. Default "lockwright:". */
   prefix?: string;
-  /** Default lock TTL in milliseconds. Default 300,000. */
-  ttl?: number;
+  /** Default lock TTL: ms or '5m'. Default 5 minutes. */
+  ttl?: Duration;
   retry?: RetryConfig;
   /** Collect metrics (subscribes to the diagnostics channels). Default true. */
   metrics?: boolean;
@@ -43,8 +45,10 @@ export interface ResolvedConfig {
   default: string;
   stores: Record<string, StoreConfig>;
   prefix: string;
+  /** Milliseconds. */
   ttl: number;
-  retry: Required<RetryConfig>;
+  /** Milliseconds. */
+  retry: { times: number; delay: number; maxWait: number };
   metrics: boolean;
   logger: Logger | undefined;
 }
@@ -102,17 +106,11 @@ function checkStore(name: string, store: StoreConfig): void {
 }
 
 function positive(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`LockManager config "${option}" must be a positive number of milliseconds; got ${describeValue(value)}.`);
-  }
-  return value;
+  return parseTtl(value, `LockManager config "${option}"`);
 }
 
 function nonNegative(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(`LockManager config "${option}" must be zero or a positive number of milliseconds; got ${describeValue(value)}.`);
-  }
-  return value;
+  return parseDuration(value, `LockManager config "${option}"`);
 }
 
 function integer(option: string, value: unknown): number {

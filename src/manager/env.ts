@@ -1,6 +1,7 @@
 // LockManager.fromEnv(): Glueful's environment variables. Each keeps its documented
 // unit (LOCK_TTL and LOCK_MAX_WAIT in seconds, LOCK_RETRY_DELAY in milliseconds); an
 // invalid value is an error naming the variable and the value.
+import { checkTtlBounds } from '../core/duration.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { redactDsn } from '../stores/dsn.js';
 import type { LockManagerConfig, StoreConfig } from './config.js';
@@ -45,7 +46,10 @@ export function configFromEnv(env: Env): LockManagerConfig {
   if (env.LOCK_PREFIX !== undefined) config.prefix = env.LOCK_PREFIX;
 
   const ttl = number(read('LOCK_TTL'), 'LOCK_TTL', 'a positive number of seconds', (v) => v > 0);
-  if (ttl !== undefined) config.ttl = ttl * 1000;
+  if (ttl !== undefined) {
+    checkTtlBounds(ttl * 1000, 'LOCK_TTL', `"${read('LOCK_TTL')}" (seconds)`, 'LOCK_TTL is in seconds: for 30 seconds set LOCK_TTL=30.');
+    config.ttl = ttl * 1000;
+  }
   const times = number(read('LOCK_RETRY_TIMES'), 'LOCK_RETRY_TIMES', 'a whole number, zero or more', (v) => Number.isInteger(v) && v >= 0);
   const delay = number(read('LOCK_RETRY_DELAY'), 'LOCK_RETRY_DELAY', 'zero or a positive number of milliseconds', (v) => v >= 0);
   const maxWait = number(read('LOCK_MAX_WAIT'), 'LOCK_MAX_WAIT', 'zero or a positive number of seconds', (v) => v >= 0);

@@ -1,6 +1,7 @@
 // LockManager: "run this once, across processes", configured from an object or the
 // environment (Glueful's lock manager, without its bugs: every config key honoured,
 // isLocked() that never registers itself, probes that work with any minimum TTL).
+import { formatDuration, parseDuration, type Duration } from '../core/duration.js';
 import { InvalidArgumentError, LockConflictedError, describeValue } from '../core/errors.js';
 import { Key } from '../core/key.js';
 import { Lock, type LockOptions } from '../core/lock.js';
@@ -12,13 +13,13 @@ import { MetricsCollector, type LockMetrics } from './metrics.js';
 import { buildStore, closeStore } from './stores.js';
 
 export interface ExecuteOptions {
-  /** Lock TTL in ms for this call (default: the manager's ttl). Refreshed while fn runs. */
-  ttl?: number;
+  /** Lock TTL for this call, ms or '30s' (default: the manager's ttl). Refreshed while fn runs. */
+  ttl?: Duration;
 }
 
 export interface WaitAndExecuteOptions extends ExecuteOptions {
-  /** Longest wait in ms (default: retry.maxWait of the config). */
-  maxWait?: number;
+  /** Longest wait, ms or '30s' (default: retry.maxWait of the config). */
+  maxWait?: Duration;
 }
 
 /** The callback of executeWithLock/waitAndExecute; `signal` aborts if the lock is lost. */
@@ -99,14 +100,11 @@ export class LockManager {
    */
   async waitAndExecute<T>(name: string, fn: LockedCallback<T>, options: WaitAndExecuteOptions = {}): Promise<T> {
     checkCallback(fn);
-    const maxWait = options.maxWait ?? this.config.retry.maxWait;
-    if (typeof maxWait !== 'number' || !Number.isFinite(maxWait) || maxWait < 0) {
-      throw new InvalidArgumentError(`maxWait must be zero or a positive number of milliseconds; got ${describeValue(maxWait)}.`);
-    }
+    const maxWait = options.maxWait === undefined ? this.config.retry.maxWait : parseDuration(options.maxWait, 'options.maxWait');
     const lock = this.#lockForCall(name, options);
     const acquired = isBlockingStore(this.store) ? await lock.acquire({ timeout: maxWait }) : await this.#retry(lock, maxWait);
     if (!acquired) {
-      throw new LockConflictedError(`Could not acquire the "${name}" lock within ${maxWait} ms.`);
+      throw new LockConflictedError(`Could not acquire the "${name}" lock within ${formatDuration(maxWait)}.`);
     }
     return this.#runHolding(lock, fn);
   }

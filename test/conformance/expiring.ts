@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Key, LockAcquiringError, LockConflictedError, LockExpiredError, LockFactory } from '../../src/index.js';
+import { Key, LockAcquiringError, LockConflictedError, LockExpiredError, LockFactory, type PersistingStore } from '../../src/index.js';
+import { MIN_TTL_MS } from '../../src/core/duration.js';
 import { resourceNamer, type ConformanceTarget } from './context.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -78,8 +79,21 @@ export function expiringStoreSuite(target: ConformanceTarget): void {
     });
 
     it('reports an expired acquisition as LockAcquiringError caused by LockExpiredError', async () => {
-      const store = expiring.makeStoreWithInitialTtl(60_000);
-      const lock = new LockFactory(store).createLock(resource('acquire-expired'), { ttl: 1e-9 });
+      const inner = expiring.makeStoreWithInitialTtl(60_000);
+      // The shortest TTL there is, and a store that answers after it ran out (a wrapper
+      // that holds every reply back: the store itself does the work).
+      const late = async <T>(work: Promise<T>): Promise<T> => {
+        const result = await work;
+        await sleep(40);
+        return result;
+      };
+      const store: PersistingStore = {
+        save: (key) => late(inner.save(key)),
+        delete: (key) => inner.delete(key),
+        exists: (key) => inner.exists(key),
+        putOffExpiration: (key, ttl) => late(inner.putOffExpiration(key, ttl)),
+      };
+      const lock = new LockFactory(store).createLock(resource('acquire-expired'), { ttl: MIN_TTL_MS });
       const error = await lock.acquire().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LockAcquiringError);
       expect((error as Error).cause).toBeInstanceOf(LockExpiredError);

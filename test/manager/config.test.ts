@@ -16,7 +16,7 @@ describe('LockManager configuration', () => {
 
   it.each([
     [{ default: 'nowhere' }, /"default" must name one of the stores/],
-    [{ ttl: 0 }, /"ttl" must be a positive number/],
+    [{ ttl: 0 }, /"ttl" is 0, 0 ms: a TTL must be at least 10 ms/],
     [{ ttl: Number.NaN }, /"ttl"/],
     [{ retry: { delay: -1 } }, /"retry.delay"/],
     [{ retry: { times: 1.5 } }, /"retry.times" must be a whole number/],

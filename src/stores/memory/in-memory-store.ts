@@ -3,7 +3,7 @@
 // so applications and tests get the real behaviour without a server.
 import { randomBytes } from 'node:crypto';
 import { LockConflictedError } from '../../core/errors.js';
-import { validateOptionalTtl, validateTtl } from '../../core/duration.js';
+import { parseOptionalTtl, validateTtl, type Duration } from '../../core/duration.js';
 import type { Key } from '../../core/key.js';
 import type { SharedLockStore } from '../../core/store.js';
 import { checkNotExpired } from '../expiring.js';
@@ -19,10 +19,11 @@ interface Entry {
 
 export interface InMemoryStoreOptions {
   /**
-   * Lifetime in milliseconds given to a lock when it is saved, before any refresh;
-   * null (the default) keeps it until released or until a refresh sets an expiry.
+   * Lifetime given to a lock when it is saved, before any refresh (milliseconds or a
+   * string with a unit, '30s'); null (the default) keeps it until released or until a
+   * refresh sets an expiry.
    */
-  initialTtl?: number | null;
+  initialTtl?: Duration | null;
 }
 
 export class InMemoryStore implements SharedLockStore {
@@ -30,7 +31,7 @@ export class InMemoryStore implements SharedLockStore {
   readonly #initialTtl: number | null;
 
   constructor(options: InMemoryStoreOptions = {}) {
-    this.#initialTtl = options.initialTtl === undefined ? null : validateOptionalTtl(options.initialTtl, 'initialTtl');
+    this.#initialTtl = options.initialTtl === undefined ? null : parseOptionalTtl(options.initialTtl, 'InMemoryStore options.initialTtl');
   }
 
   async save(key: Key): Promise<void> {
