@@ -11,6 +11,7 @@ import {
 import { channels, type AcquireMessage, type LockMessage } from './diagnostics.js';
 import { formatDuration, parseOptionalTtl, parseTtl, type Duration } from './duration.js';
 import { getFencingToken } from './fencing.js';
+import { parseOptions } from './options.js';
 import { requestLifetime, takeLifetimeApplied } from './lifetime-request.js';
 import { lifetimeAccess, type Key } from './key.js';
 import {
@@ -60,6 +61,10 @@ export interface LockOptions {
 
 type Mode = 'exclusive' | 'shared';
 
+/** The keys of LockOptions (and the logger a factory passes on). */
+export const LOCK_OPTION_KEYS = ['ttl', 'autoRelease', 'autoRefresh'] as const;
+const LOCK_OPTIONS = [...LOCK_OPTION_KEYS, 'logger'];
+
 /** Errors already published as lost/expired, so that no path publishes one twice. */
 const published = new WeakSet<object>();
 
@@ -88,6 +93,7 @@ export class Lock implements AsyncDisposable {
   #orphaned = false;
 
   constructor(key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger } = {}) {
+    options = parseOptions(options, 'Lock options', LOCK_OPTIONS);
     this.key = key;
     this.#store = store;
     this.#ttl = options.ttl === undefined ? null : parseOptionalTtl(options.ttl, 'options.ttl');

@@ -1,5 +1,6 @@
 // Parsing of acquire options and the abortable sleep of the polling fallback.
 import { InvalidArgumentError, describeValue } from './errors.js';
+import { checkKeys } from './options.js';
 import { parseTimeout, validateSignal, type Duration } from './duration.js';
 import type { WaitOptions } from './store.js';
 
@@ -22,6 +23,7 @@ export function parseAcquireOptions(options: AcquireOptions | undefined): Parsed
       `acquire() options must be a boolean or an object { blocking, signal, timeout }; got ${describeValue(options)}.`,
     );
   }
+  checkKeys(options, ['blocking', 'signal', 'timeout'], 'acquire() options');
   const { blocking, signal, timeout } = options;
   if (blocking !== undefined && typeof blocking !== 'boolean') {
     throw new InvalidArgumentError(`options.blocking must be a boolean; got ${describeValue(blocking)}.`);

@@ -4,7 +4,8 @@
 import { formatDuration, parseDuration, type Duration } from '../core/duration.js';
 import { InvalidArgumentError, LockConflictedError, describeValue } from '../core/errors.js';
 import { Key } from '../core/key.js';
-import { Lock, type LockOptions } from '../core/lock.js';
+import { LOCK_OPTION_KEYS, Lock, type LockOptions } from '../core/lock.js';
+import { parseOptions } from '../core/options.js';
 import { isBlockingStore, type PersistingStore } from '../core/store.js';
 import { jitteredRetryDelay, sleep } from '../core/wait.js';
 import { resolveConfig, type LockManagerConfig, type ResolvedConfig } from './config.js';
@@ -69,7 +70,8 @@ export class LockManager {
     return `${this.config.prefix}${storePrefix}${name}`;
   }
 
-  createLock(name: string, options: LockOptions = {}): Lock {
+  createLock(name: string, options?: LockOptions): Lock {
+    options = parseOptions(options, 'createLock() options', LOCK_OPTION_KEYS);
     const lock = new Lock(new Key(this.resourceFor(name)), this.store, {
       ttl: options.ttl === undefined ? this.config.ttl : options.ttl,
       ...(options.autoRelease !== undefined && { autoRelease: options.autoRelease }),
@@ -84,8 +86,9 @@ export class LockManager {
    * Runs `fn` while holding `name`, if nobody else holds it; returns fn's result.
    * @throws LockConflictedError when the lock is busy.
    */
-  async executeWithLock<T>(name: string, fn: LockedCallback<T>, options: ExecuteOptions = {}): Promise<T> {
+  async executeWithLock<T>(name: string, fn: LockedCallback<T>, options?: ExecuteOptions): Promise<T> {
     checkCallback(fn);
+    options = parseOptions(options, 'executeWithLock() options', ['ttl']);
     const lock = this.#lockForCall(name, options);
     if (!(await lock.acquire())) {
       throw new LockConflictedError(`Could not acquire the "${name}" lock: another owner holds it.`);
@@ -98,8 +101,9 @@ export class LockManager {
    * retrying per the retry config), then runs `fn` holding it.
    * @throws LockConflictedError when the wait ends without the lock.
    */
-  async waitAndExecute<T>(name: string, fn: LockedCallback<T>, options: WaitAndExecuteOptions = {}): Promise<T> {
+  async waitAndExecute<T>(name: string, fn: LockedCallback<T>, options?: WaitAndExecuteOptions): Promise<T> {
     checkCallback(fn);
+    options = parseOptions(options, 'waitAndExecute() options', ['ttl', 'maxWait'], { max_wait: "Write maxWait with a unit, e.g. maxWait: '10s'." });
     const maxWait = options.maxWait === undefined ? this.config.retry.maxWait : parseDuration(options.maxWait, 'options.maxWait');
     const lock = this.#lockForCall(name, options);
     const acquired = isBlockingStore(this.store) ? await lock.acquire({ timeout: maxWait }) : await this.#retry(lock, maxWait);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { LockConflictedError } from '../../core/errors.js';
 import { parseOptionalTtl, validateTtl, type Duration } from '../../core/duration.js';
 import type { Key } from '../../core/key.js';
+import { parseOptions } from '../../core/options.js';
 import type { SharedLockStore } from '../../core/store.js';
 import { checkNotExpired } from '../expiring.js';
 
@@ -30,7 +31,10 @@ export class InMemoryStore implements SharedLockStore {
   readonly #entries = new Map<string, Entry>();
   readonly #initialTtl: number | null;
 
-  constructor(options: InMemoryStoreOptions = {}) {
+  constructor(options?: InMemoryStoreOptions) {
+    options = parseOptions(options, 'InMemoryStore options', ['initialTtl'], {
+      ttl: 'The lock TTL is the Lock\'s (createLock(name, { ttl })); a store\'s own is initialTtl.',
+    });
     this.#initialTtl = options.initialTtl === undefined ? null : parseOptionalTtl(options.initialTtl, 'InMemoryStore options.initialTtl');
   }
 
