@@ -6,7 +6,11 @@ import { checkKeys, parseOptions } from '../core/options.js';
 import type { Logger } from '../core/lock.js';
 import type { PersistingStore } from '../core/store.js';
 
-/** How to build one store. `prefix` is added (after the manager's prefix) to every name. */
+/**
+ * How to build one store. `prefix`, when set, is put in front of every name of this store
+ * instead of the manager's prefix (the two never stack: LOCK_PREFIX and LOCK_REDIS_PREFIX
+ * set to the same value must not give "app:app:job").
+ */
 export type StoreConfig =
   | { driver: 'file' | 'flock'; path?: string; mode?: number; prefix?: string }
   | { driver: 'semaphore'; namespace?: string; mode?: number; prefix?: string }
@@ -115,6 +119,11 @@ export function resolveConfig(config?: LockManagerConfig): ResolvedConfig {
   }
   const prefix = config.prefix ?? 'lockwright:';
   if (typeof prefix !== 'string') throw new InvalidArgumentError(`LockManager config "prefix" must be a string; got ${describeValue(prefix)}.`);
+  const chosen = stores[name]!;
+  if (chosen.driver === 'redis' && !chosen.url) {
+    // No silent fallback to a server nobody named.
+    throw new InvalidArgumentError(`Store "${name}" (the default) has driver redis but no "url" (LOCK_REDIS_URL): name the server, e.g. "redis://127.0.0.1:6379".`);
+  }
   const retry = parseOptions(config.retry, 'LockManager config "retry"', RETRY_KEYS, GLUEFUL_HINTS);
   if (config.metrics !== undefined && typeof config.metrics !== 'boolean') {
     throw new InvalidArgumentError(`LockManager config "metrics" must be a boolean; got ${describeValue(config.metrics)}.`);

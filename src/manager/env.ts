@@ -1,6 +1,7 @@
 // LockManager.fromEnv(): Glueful's environment variables. Each keeps its documented
 // unit (LOCK_TTL and LOCK_MAX_WAIT in seconds, LOCK_RETRY_DELAY in milliseconds); an
-// invalid value is an error naming the variable and the value.
+// invalid value is an error naming the variable and the value. Every LOCK_* variable is
+// used or refused: a variable nobody reads is a setting somebody believes in.
 import { checkTtlBounds } from '../core/duration.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { redactDsn } from '../stores/dsn.js';
@@ -12,7 +13,36 @@ const DRIVER_NAMES: Record<string, string> = {
   file: 'file', flock: 'file', semaphore: 'semaphore', redis: 'redis', memory: 'memory', 'in-memory': 'memory', null: 'null',
 };
 
+/** The variables read here; any other LOCK_* variable is refused. */
+export const ENV_VARIABLES = [
+  'LOCK_DRIVER',
+  'LOCK_DSN',
+  'LOCK_FILE_PATH',
+  'LOCK_REDIS_URL',
+  'LOCK_REDIS_PREFIX',
+  'LOCK_PREFIX',
+  'LOCK_TTL',
+  'LOCK_RETRY_TIMES',
+  'LOCK_RETRY_DELAY',
+  'LOCK_MAX_WAIT',
+] as const;
+
+/** Glueful's variables lockwright cannot honour, and what to set instead. */
+const REFUSED: Record<string, string> = {
+  LOCK_REDIS_CONNECTION:
+    'names a Glueful connection, which lockwright cannot look up: set LOCK_REDIS_URL=redis://host:6379 (the server to use) instead.',
+  LOCK_DB_CONNECTION: 'names a Glueful connection; the database drivers are not available in this version (use LOCK_DSN).',
+  LOCK_DB_URL: 'is for the database drivers, which are not available in this version (use LOCK_DSN).',
+  LOCK_DB_TABLE: 'is for the database drivers, which are not available in this version (use LOCK_DSN).',
+};
+
 export function configFromEnv(env: Env): LockManagerConfig {
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('LOCK_') || env[name] === undefined || (ENV_VARIABLES as readonly string[]).includes(name)) continue;
+    throw new InvalidArgumentError(
+      `${name} is set, but ${REFUSED[name] ?? `it is not a lockwright variable (known: ${ENV_VARIABLES.join(', ')}); unset it, or pass LockManager.fromEnv() an environment without it.`}`,
+    );
+  }
   const read = (name: string) => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
@@ -24,7 +54,11 @@ export function configFromEnv(env: Env): LockManagerConfig {
   if (driver !== undefined) {
     const name = DRIVER_NAMES[driver.toLowerCase()];
     if (!name) {
-      throw new InvalidArgumentError(`LOCK_DRIVER="${driver}" is not a lock driver (use file, redis, semaphore, memory or null).`);
+      throw new InvalidArgumentError(`LOCK_DRIVER="${driver}" is not a lock driver (use file, redis, semaphore, memory or null; or LOCK_DSN).`);
+    }
+    if (name === 'redis' && read('LOCK_REDIS_URL') === undefined) {
+      // No silent fallback to a server nobody named.
+      throw new InvalidArgumentError('LOCK_DRIVER=redis needs LOCK_REDIS_URL, the server to use (e.g. LOCK_REDIS_URL=redis://127.0.0.1:6379).');
     }
     config.default = name;
   }

@@ -61,13 +61,13 @@ export class LockManager {
     return store;
   }
 
-  /** The full resource name of `name`: manager prefix, store prefix, name. */
+  /** The full resource name of `name`: the store's prefix if it has one, else the manager's; then the name. */
   resourceFor(name: string): string {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidArgumentError(`A lock name must be a non-empty string; got ${describeValue(name)}.`);
     }
-    const storePrefix = this.config.stores[this.config.default]!.prefix ?? '';
-    return `${this.config.prefix}${storePrefix}${name}`;
+    const prefix = this.config.stores[this.config.default]!.prefix ?? this.config.prefix;
+    return `${prefix}${name}`;
   }
 
   createLock(name: string, options?: LockOptions): Lock {

@@ -30,6 +30,22 @@ describe('LockManager configuration', () => {
 });
 
 describe('configuration from the environment', () => {
+  it('never falls back to a Redis server nobody named', () => {
+    expect(() => resolveConfig({ default: 'redis' })).toThrow(/Store "redis" \(the default\) has driver redis but no "url"/);
+    expect(() => resolveConfig(configFromEnv({ LOCK_DRIVER: 'redis' }))).toThrow(/LOCK_REDIS_URL/);
+    // An unused built-in redis store without a URL is fine: nothing connects.
+    expect(resolveConfig({ default: 'memory' }).stores.redis).toEqual({ driver: 'redis' });
+  });
+
+  it('never stacks LOCK_PREFIX and LOCK_REDIS_PREFIX', async () => {
+    const { LockManager } = await import('../../src/manager/lock-manager.js');
+    const env = { LOCK_DRIVER: 'redis', LOCK_REDIS_URL: 'redis://127.0.0.1:6379', LOCK_PREFIX: 'glueful_lock_', LOCK_REDIS_PREFIX: 'glueful_lock_' };
+    const m = LockManager.fromEnv(env, { metrics: false });
+    expect(m.resourceFor('x')).toBe('glueful_lock_x');
+    expect(LockManager.fromEnv({ ...env, LOCK_REDIS_PREFIX: 'r:' }, { metrics: false }).resourceFor('x')).toBe('r:x');
+    expect(LockManager.fromEnv({ ...env, LOCK_REDIS_PREFIX: undefined }, { metrics: false }).resourceFor('x')).toBe('glueful_lock_x');
+  });
+
   it('honours every documented variable, each in its own unit', () => {
     const config = resolveConfig(
       configFromEnv({
@@ -71,6 +87,12 @@ describe('configuration from the environment', () => {
     [{ LOCK_RETRY_DELAY: '100ms' }, 'LOCK_RETRY_DELAY="100ms"'],
     [{ LOCK_MAX_WAIT: 'soon' }, 'LOCK_MAX_WAIT="soon" is not valid: expected zero or a positive number of seconds'],
     [{ LOCK_DRIVER: 'file', LOCK_DSN: 'redis://:secret@h:6379' }, 'LOCK_DSN="redis://:***@h:6379" and LOCK_DRIVER="file" are both set'],
+    [{ LOCK_DRIVER: 'redis' }, 'LOCK_DRIVER=redis needs LOCK_REDIS_URL'],
+    [{ LOCK_DRIVER: 'redis', LOCK_REDIS_CONNECTION: 'default' }, 'LOCK_REDIS_CONNECTION is set, but names a Glueful connection'],
+    [{ LOCK_REDIS_CONNECTION: 'cache' }, 'set LOCK_REDIS_URL=redis://host:6379'],
+    [{ LOCK_DB_TABLE: 'locks' }, 'LOCK_DB_TABLE is set, but is for the database drivers'],
+    [{ LOCK_TIMEOUT: '5' }, 'LOCK_TIMEOUT is set, but it is not a lockwright variable (known: LOCK_DRIVER,'],
+    [{ LOCK_DRIVER: 'database' }, 'LOCK_DRIVER="database" is not a lock driver'],
   ])('rejects %j naming the variable and the value', (env, message) => {
     expect(() => configFromEnv(env)).toThrow(InvalidArgumentError);
     expect(() => configFromEnv(env)).toThrow(message);

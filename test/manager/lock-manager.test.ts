@@ -108,9 +108,10 @@ describe.each(targets)('LockManager over $name', ({ config, child }) => {
 });
 
 describe('LockManager', () => {
-  it('prefixes names (manager prefix, then store prefix)', () => {
+  it("prefixes names with the store's prefix when it has one, else the manager's: never both", () => {
     const m = new LockManager({ prefix: 'app:', default: 'memory', stores: { memory: { driver: 'memory', prefix: 'm:' } } });
-    expect(m.createLock('job').key.resource).toBe('app:m:job');
+    expect(m.createLock('job').key.resource).toBe('m:job');
+    expect(new LockManager({ prefix: 'app:', default: 'memory' }).createLock('job').key.resource).toBe('app:job');
     expect(() => m.createLock('')).toThrow(InvalidArgumentError);
   });
 

@@ -77,7 +77,7 @@ describe('LockManager over Redis', () => {
     const admin = await ready(server.client());
     try {
       const result = await manager.executeWithLock('job', async () => {
-        expect(await admin.exists('lockwright:app:job')).toBe(1);
+        expect(await admin.exists('app:job')).toBe(1); // LOCK_REDIS_PREFIX replaces the manager's prefix
         expect(await other.isLocked('job')).toBe(true);
         await expect(other.executeWithLock('job', () => 0)).rejects.toThrow(LockConflictedError);
         return 'done';
