@@ -21,9 +21,11 @@ export type StoreConfig =
   | { driver: 'custom'; store: PersistingStore; prefix?: string };
 
 export interface RetryConfig {
-  /** Attempts after the first one, for stores that cannot wait natively. Default 10. */
-  times?: number;
-  /** Time between attempts (±10% jitter): ms or '100ms'. Default 100 ms. */
+  /**
+   * Time between attempts of waitAndExecute on a store that cannot wait (±10% jitter):
+   * ms or '100ms'. Default 100 ms. It retries until maxWait runs out; there is no count
+   * of attempts (Glueful's `times` is refused: it made the wait end before maxWait).
+   */
   delay?: Duration;
   /** Longest wait of waitAndExecute: ms or '10s'. Default 10 s. */
   maxWait?: Duration;
@@ -53,7 +55,7 @@ export interface ResolvedConfig {
   /** Milliseconds. */
   ttl: number;
   /** Milliseconds. */
-  retry: { times: number; delay: number; maxWait: number };
+  retry: { delay: number; maxWait: number };
   metrics: boolean;
   logger: Logger | undefined;
 }
@@ -68,7 +70,7 @@ export const DEFAULT_STORES: Readonly<Record<string, StoreConfig>> = Object.free
 });
 
 const TOP_KEYS = ['default', 'stores', 'prefix', 'ttl', 'retry', 'metrics', 'logger'];
-const RETRY_KEYS = ['times', 'delay', 'maxWait'];
+const RETRY_KEYS = ['delay', 'maxWait'];
 
 /** The keys each driver takes, and what to write instead of Glueful's other keys. */
 const STORE_KEYS: Record<StoreConfig['driver'], readonly string[]> = {
@@ -85,6 +87,7 @@ const STORE_KEYS: Record<StoreConfig['driver'], readonly string[]> = {
 
 const GLUEFUL_HINTS: Readonly<Record<string, string>> = {
   max_wait: "Glueful's retry.max_wait is in seconds: write maxWait with a unit, e.g. maxWait: '10s'.",
+  times: 'waitAndExecute retries every retry.delay until retry.maxWait runs out, however many attempts that takes: bound the wait with maxWait.',
   connection:
     'A named connection is not something lockwright can look up: give url (a redis:// DSN), or driver "custom" with your own client\'s store.',
   extension: "Lock files always have Symfony's names (sf.<name>.<hash>.lock), so that PHP and Node processes exclude each other.",
@@ -137,7 +140,6 @@ export function resolveConfig(config?: LockManagerConfig): ResolvedConfig {
     prefix,
     ttl: positive('ttl', config.ttl ?? 300_000),
     retry: {
-      times: integer('retry.times', retry.times ?? 10),
       delay: nonNegative('retry.delay', retry.delay ?? 100),
       maxWait: nonNegative('retry.maxWait', retry.maxWait ?? 10_000),
     },
@@ -174,11 +176,4 @@ function positive(option: string, value: unknown): number {
 
 function nonNegative(option: string, value: unknown): number {
   return parseDuration(value, `LockManager config "${option}"`);
-}
-
-function integer(option: string, value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) < 0) {
-    throw new InvalidArgumentError(`LockManager config "${option}" must be a whole number, zero or more; got ${describeValue(value)}.`);
-  }
-  return value as number;
 }

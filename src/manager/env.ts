@@ -22,13 +22,14 @@ export const ENV_VARIABLES = [
   'LOCK_REDIS_PREFIX',
   'LOCK_PREFIX',
   'LOCK_TTL',
-  'LOCK_RETRY_TIMES',
   'LOCK_RETRY_DELAY',
   'LOCK_MAX_WAIT',
 ] as const;
 
 /** Glueful's variables lockwright cannot honour, and what to set instead. */
 const REFUSED: Record<string, string> = {
+  LOCK_RETRY_TIMES:
+    'waitAndExecute retries every LOCK_RETRY_DELAY ms until LOCK_MAX_WAIT seconds have passed, however many attempts that takes: bound the wait with LOCK_MAX_WAIT.',
   LOCK_REDIS_CONNECTION:
     'names a Glueful connection, which lockwright cannot look up: set LOCK_REDIS_URL=redis://host:6379 (the server to use) instead.',
   LOCK_DB_CONNECTION: 'names a Glueful connection; the database drivers are not available in this version (use LOCK_DSN).',
@@ -84,12 +85,10 @@ export function configFromEnv(env: Env): LockManagerConfig {
     checkTtlBounds(ttl * 1000, 'LOCK_TTL', `"${read('LOCK_TTL')}" (seconds)`, 'LOCK_TTL is in seconds: for 30 seconds set LOCK_TTL=30.');
     config.ttl = ttl * 1000;
   }
-  const times = number(read('LOCK_RETRY_TIMES'), 'LOCK_RETRY_TIMES', 'a whole number, zero or more', (v) => Number.isInteger(v) && v >= 0);
   const delay = number(read('LOCK_RETRY_DELAY'), 'LOCK_RETRY_DELAY', 'zero or a positive number of milliseconds', (v) => v >= 0);
   const maxWait = number(read('LOCK_MAX_WAIT'), 'LOCK_MAX_WAIT', 'zero or a positive number of seconds', (v) => v >= 0);
-  if (times !== undefined || delay !== undefined || maxWait !== undefined) {
+  if (delay !== undefined || maxWait !== undefined) {
     config.retry = {
-      ...(times !== undefined && { times }),
       ...(delay !== undefined && { delay }),
       ...(maxWait !== undefined && { maxWait: maxWait * 1000 }),
     };

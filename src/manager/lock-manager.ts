@@ -113,15 +113,19 @@ export class LockManager {
     return this.#runHolding(lock, fn);
   }
 
-  /** Polling per the retry config: `times` more attempts, `delay` ms apart, within maxWait. */
+  /**
+   * Polling for stores that cannot wait: an attempt every `retry.delay` until `maxWait`
+   * has run out (the wait its error message names), with one last attempt at the end.
+   */
   async #retry(lock: Lock, maxWait: number): Promise<boolean> {
     const deadline = performance.now() + maxWait;
-    const { times, delay } = this.config.retry;
-    for (let attempt = 0; ; attempt++) {
+    const { delay } = this.config.retry;
+    for (;;) {
       if (await lock.acquire()) return true;
       const left = deadline - performance.now();
-      if (attempt >= times || left <= 0) return false;
-      await sleep(Math.min(delay === 0 ? 0 : jitteredRetryDelay(delay, delay / 10), left));
+      if (left <= 0) return false;
+      // At least a millisecond between attempts, so that a delay of 0 does not spin the loop.
+      await sleep(Math.max(Math.min(delay === 0 ? 0 : jitteredRetryDelay(delay, delay / 10), left), 1));
     }
   }
 

@@ -6,7 +6,7 @@ import { configFromEnv } from '../../src/manager/env.js';
 describe('LockManager configuration', () => {
   it('fills Glueful-like defaults, in milliseconds', () => {
     const config = resolveConfig();
-    expect(config).toMatchObject({ default: 'file', prefix: 'lockwright:', ttl: 300_000, retry: { times: 10, delay: 100, maxWait: 10_000 }, metrics: true });
+    expect(config).toMatchObject({ default: 'file', prefix: 'lockwright:', ttl: 300_000, retry: { delay: 100, maxWait: 10_000 }, metrics: true });
     expect(Object.keys(config.stores).sort()).toEqual(['file', 'memory', 'null', 'redis', 'semaphore']);
   });
 
@@ -19,7 +19,7 @@ describe('LockManager configuration', () => {
     [{ ttl: 0 }, /"ttl" is 0, 0 ms: a TTL must be at least 10 ms/],
     [{ ttl: Number.NaN }, /"ttl"/],
     [{ retry: { delay: -1 } }, /"retry.delay"/],
-    [{ retry: { times: 1.5 } }, /"retry.times" must be a whole number/],
+    [{ retry: { times: 3 } }, /"retry": unknown option "times" \(known: delay, maxWait\)\. waitAndExecute retries every retry\.delay until retry\.maxWait/],
     [{ retry: { maxWait: Infinity } }, /"retry.maxWait"/],
     [{ prefix: 5 }, /"prefix" must be a string/],
     [{ stores: { x: { driver: 'mongo' } } }, /Store "x": unknown driver "mongo"/],
@@ -55,7 +55,6 @@ describe('configuration from the environment', () => {
         LOCK_REDIS_PREFIX: 'app:',
         LOCK_PREFIX: 'jobs:',
         LOCK_TTL: '90',
-        LOCK_RETRY_TIMES: '3',
         LOCK_RETRY_DELAY: '250',
         LOCK_MAX_WAIT: '2.5',
       }),
@@ -65,7 +64,7 @@ describe('configuration from the environment', () => {
     expect(config.stores.redis).toEqual({ driver: 'redis', url: 'redis://cache:6380/2', prefix: 'app:' });
     expect(config.prefix).toBe('jobs:');
     expect(config.ttl).toBe(90_000);
-    expect(config.retry).toEqual({ times: 3, delay: 250, maxWait: 2_500 });
+    expect(config.retry).toEqual({ delay: 250, maxWait: 2_500 });
   });
 
   it('takes LOCK_DSN as the store, and an empty LOCK_PREFIX as no prefix', () => {
@@ -81,8 +80,7 @@ describe('configuration from the environment', () => {
     [{ LOCK_TTL: '0' }, 'LOCK_TTL="0"'],
     [{ LOCK_TTL: '-5' }, 'LOCK_TTL="-5"'],
     [{ LOCK_TTL: '1e999' }, 'LOCK_TTL="1e999"'],
-    [{ LOCK_RETRY_TIMES: '2.5' }, 'LOCK_RETRY_TIMES="2.5" is not valid: expected a whole number'],
-    [{ LOCK_RETRY_TIMES: 'ten' }, 'LOCK_RETRY_TIMES="ten"'],
+    [{ LOCK_RETRY_TIMES: '3' }, 'LOCK_RETRY_TIMES is set, but waitAndExecute retries every LOCK_RETRY_DELAY ms until LOCK_MAX_WAIT'],
     [{ LOCK_RETRY_DELAY: '-1' }, 'LOCK_RETRY_DELAY="-1" is not valid: expected zero or a positive number of milliseconds'],
     [{ LOCK_RETRY_DELAY: '100ms' }, 'LOCK_RETRY_DELAY="100ms"'],
     [{ LOCK_MAX_WAIT: 'soon' }, 'LOCK_MAX_WAIT="soon" is not valid: expected zero or a positive number of seconds'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryStore, InvalidArgumentError, LockConflictedError } from '../../src/index.js';
+import { InMemoryStore, InvalidArgumentError, Key, LockConflictedError } from '../../src/index.js';
 import { LockManager } from '../../src/manager/lock-manager.js';
 import type { LockManagerConfig } from '../../src/manager/config.js';
 import { LockHolder } from '../helpers/child.js';
@@ -115,17 +115,40 @@ describe('LockManager', () => {
     expect(() => m.createLock('')).toThrow(InvalidArgumentError);
   });
 
-  it('waitAndExecute on a store that cannot wait follows the retry config', async () => {
-    const store = new InMemoryStore();
-    const m = new LockManager({ default: 'x', stores: { x: { driver: 'custom', store } }, retry: { times: 2, delay: 30, maxWait: 5_000 } });
+  it('waitAndExecute on a store that cannot wait keeps trying until maxWait, however many attempts that takes', async () => {
+    // A real InMemoryStore that counts the conflicts it answers, and lets the holder go
+    // after the 25th: far more attempts than any retry count (Glueful's default was 10).
+    class CountingStore extends InMemoryStore {
+      conflicts = 0;
+      onConflict: (() => void) | null = null;
+      override async save(key: Key): Promise<void> {
+        try {
+          await super.save(key);
+        } catch (error) {
+          this.conflicts++;
+          this.onConflict?.();
+          throw error;
+        }
+      }
+    }
+    const store = new CountingStore();
+    const m = new LockManager({ default: 'x', stores: { x: { driver: 'custom', store } }, retry: { delay: '10ms', maxWait: '20s' } });
     const holder = m.createLock('retry');
     await holder.acquire();
+    store.onConflict = () => {
+      if (store.conflicts === 25) void holder.release();
+    };
+    expect(await m.waitAndExecute('retry', () => 'ran')).toBe('ran');
+    expect(store.conflicts).toBeGreaterThanOrEqual(25);
+
+    // And it gives up only once maxWait has passed (a lower bound: timers never fire early).
+    store.onConflict = null;
+    await holder.acquire();
     const started = performance.now();
-    await expect(m.waitAndExecute('retry', () => 1)).rejects.toThrow(LockConflictedError);
-    const took = performance.now() - started;
-    // three attempts, two pauses of 30 ms ± 10%: far below maxWait
-    expect(took).toBeGreaterThanOrEqual(50);
-    expect(took).toBeLessThan(500);
+    await expect(m.waitAndExecute('retry', () => 1, { maxWait: '400ms' })).rejects.toThrow('within 400 ms');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(395);
+    await holder.release();
+    await m.close();
   });
 
   it('gives the callback a signal that aborts when the lock is lost, and keeps it refreshed', async () => {

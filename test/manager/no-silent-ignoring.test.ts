@@ -53,7 +53,7 @@ describe('unknown option keys', () => {
 
 describe("Glueful's config keys", () => {
   it.each([
-    [{ retry: { max_wait: 10 } }, /LockManager config "retry": unknown option "max_wait" \(known: times, delay, maxWait\)\. .*in seconds.*maxWait: '10s'/],
+    [{ retry: { max_wait: 10 } }, /LockManager config "retry": unknown option "max_wait" \(known: delay, maxWait\)\. .*in seconds.*maxWait: '10s'/],
     [{ stores: { redis: { driver: 'redis', connection: 'default' } } }, /Store "redis" \(driver redis\): unknown option "connection".*url/],
     [{ stores: { file: { driver: 'file', extension: '.lock' } } }, /Store "file" \(driver file\): unknown option "extension".*sf\.<name>\.<hash>\.lock/],
     [{ stores: { redis: { driver: 'redis', url: 'redis://h', ttl: 300 } } }, /unknown option "ttl".*manager's ttl/],
