@@ -3,7 +3,7 @@
 // save (or wait) hangs until the test opens a gate, like a first try behind a silent
 // server. When the hung call finally takes the lock, the Lock gives it back.
 import { describe, expect, it } from 'vitest';
-import { InMemoryStore, Key, LockFactory, type BlockingStore, type WaitOptions } from '../../src/index.js';
+import { InMemoryStore, Key, LockFactory, type BlockingStore, type PersistingStore, type WaitOptions } from '../../src/index.js';
 
 class Gate {
   #open!: () => void;
@@ -20,32 +20,39 @@ class Gate {
   }
 }
 
-/** Saves wait at the gate, then go to the store (a polling store: no waitAndSave). */
-class HangingStore extends InMemoryStore {
+/**
+ * Saves wait at the gate, then go to a real InMemoryStore. It has no waitAndSave (the
+ * store type the Lock polls), so it wraps the store instead of extending it.
+ */
+class HangingStore implements PersistingStore {
+  readonly inner = new InMemoryStore();
   gate: Gate | null = null;
-  override async save(key: Key): Promise<void> {
+  async save(key: Key): Promise<void> {
     await this.gate?.pass();
-    return super.save(key);
+    return this.inner.save(key);
   }
+  delete = (key: Key) => this.inner.delete(key);
+  exists = (key: Key) => this.inner.exists(key);
+  putOffExpiration = (key: Key, ttl: number) => this.inner.putOffExpiration(key, ttl);
 }
 
 /** A blocking store whose wait ignores its timeout and signal and hangs at the gate. */
 class DeafBlockingStore extends HangingStore implements BlockingStore {
   async waitAndSave(key: Key, _options?: WaitOptions): Promise<void> {
     await this.gate?.pass();
-    return super.save(key);
+    return this.inner.save(key);
   }
 }
 
 /** True once `key`'s resource is free in `store`: a fresh key can take it. */
-async function isFree(store: InMemoryStore, resource: string): Promise<boolean> {
+async function isFree(store: HangingStore, resource: string): Promise<boolean> {
   const probe = new Key(resource);
   try {
-    await store.save(probe);
+    await store.inner.save(probe);
   } catch {
     return false;
   }
-  await store.delete(probe);
+  await store.inner.delete(probe);
   return true;
 }
 

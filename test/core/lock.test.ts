@@ -24,7 +24,7 @@ class ExclusiveOnlyStore implements PersistingStore {
 
 describe('Lock', () => {
   it('polls a store that cannot wait, until the holder releases', async () => {
-    const factory = new LockFactory(new InMemoryStore());
+    const factory = new LockFactory(new ExclusiveOnlyStore());
     const holder = factory.createLock('poll');
     const waiter = factory.createLock('poll');
     await holder.acquire();
@@ -38,7 +38,7 @@ describe('Lock', () => {
   });
 
   it('returns false when a polling wait times out, and holds nothing', async () => {
-    const factory = new LockFactory(new InMemoryStore());
+    const factory = new LockFactory(new ExclusiveOnlyStore());
     const holder = factory.createLock('timeout');
     const waiter = factory.createLock('timeout');
     await holder.acquire();
