@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryStore, InvalidArgumentError, Key, LockConflictedError, type PersistingStore } from '../../src/index.js';
+import diagnostics from 'node:diagnostics_channel';
+import { InMemoryStore, InvalidArgumentError, Key, Lock, LockConflictedError, channelNames, type PersistingStore, type RefreshMessage } from '../../src/index.js';
 import { LockManager } from '../../src/manager/lock-manager.js';
 import type { LockManagerConfig } from '../../src/manager/config.js';
 import { LockHolder } from '../helpers/child.js';
@@ -157,17 +158,51 @@ describe('LockManager', () => {
   });
 
   it('gives the callback a signal that aborts when the lock is lost, and keeps it refreshed', async () => {
+    // Events, not windows: the callback waits for the refresh events of its own lock,
+    // checks that they carried it past several TTLs, then has the lock deleted behind its
+    // back and waits for the abort. Without auto-refresh there are no refresh events and
+    // the lock expires at its first TTL (the signal aborts with LockExpiredError).
     const store = new InMemoryStore();
-    const m = new LockManager({ default: 'x', stores: { x: { driver: 'custom', store } } });
-    const seen = await m.executeWithLock(
-      'refreshed',
-      async (signal) => {
-        await sleep(250); // several TTLs of 60 ms
-        return signal.aborted;
-      },
-      { ttl: 60 },
-    );
-    expect(seen).toBe(false);
+    const m = new LockManager({ default: 'x', stores: { x: { driver: 'custom', store } }, metrics: false });
+    const refreshes: Array<{ lock: Lock; at: number }> = [];
+    let onRefresh: (() => void) | null = null;
+    const listener = (message: unknown) => {
+      const { lock, resource } = message as RefreshMessage;
+      if (resource !== 'lockwright:refreshed') return;
+      refreshes.push({ lock, at: performance.now() });
+      onRefresh?.();
+    };
+    diagnostics.subscribe(channelNames.refresh, listener);
+    const ttl = 600;
+    try {
+      const outcome = await m.executeWithLock(
+        'refreshed',
+        async (signal) => {
+          const started = performance.now();
+          const lock = refreshes[0]!.lock; // the refresh that followed the acquisition
+          const expiryAt = () => Date.now() + lock.getRemainingLifetime()!;
+          const firstExpiry = expiryAt();
+          // Four more refreshes: the lock is carried well past one TTL.
+          await new Promise<void>((resolve, reject) => {
+            signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+            onRefresh = () => refreshes.length >= 5 && resolve();
+          });
+          expect(performance.now() - started).toBeGreaterThan(ttl);
+          expect(signal.aborted).toBe(false);
+          expect(lock.isExpired()).toBe(false);
+          expect(expiryAt() - firstExpiry).toBeGreaterThan(ttl);
+          expect(await lock.isAcquired()).toBe(true);
+          // Lost: someone with the token deletes it; the next refresh finds out.
+          const reason = new Promise<unknown>((resolve) => signal.addEventListener('abort', () => resolve(signal.reason), { once: true }));
+          await store.delete(Key.fromJSON(lock.key.toJSON()));
+          return reason;
+        },
+        { ttl },
+      );
+      expect(outcome).toBeInstanceOf(LockConflictedError);
+    } finally {
+      diagnostics.unsubscribe(channelNames.refresh, listener);
+    }
   });
 
   it('rejects bad arguments with typed errors', async () => {

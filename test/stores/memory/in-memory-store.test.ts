@@ -6,6 +6,7 @@ const shared = new InMemoryStore();
 
 runConformance({
   name: 'InMemoryStore',
+  expect: { blocking: true, shared: true, blockingShared: true, expiring: true },
   makeStore: () => shared,
   expiring: { makeStoreWithInitialTtl: (initialTtl) => new InMemoryStore({ initialTtl }) },
 });
