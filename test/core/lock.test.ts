@@ -32,8 +32,8 @@ describe('Lock', () => {
     const started = performance.now();
     expect(await waiter.acquire(true)).toBe(true);
     const waited = performance.now() - started;
-    expect(waited).toBeGreaterThanOrEqual(140);
-    expect(waited).toBeLessThan(600);
+    expect(waited).toBeGreaterThanOrEqual(140); // a lower bound: timers never fire early
+    expect(waited).toBeLessThan(10_000); // bounded (a poll every ~100 ms), generously
     await waiter.release();
   });
 
