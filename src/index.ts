@@ -14,6 +14,7 @@ export {
 } from './core/diagnostics.js';
 export { LockFactory, DEFAULT_TTL } from './core/lock-factory.js';
 export type { AcquireOptions } from './core/wait.js';
+export { parseDuration, formatDuration, MIN_TTL_MS, MAX_TTL_MS, type Duration } from './core/duration.js';
 export {
   isBlockingStore,
   isSharedLockStore,

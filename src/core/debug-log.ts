@@ -2,12 +2,13 @@
 // diagnostics channels (so it costs nothing unless enabled).
 import diagnostics from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
+import { formatDuration } from './duration.js';
 import { channelNames, type AcquireMessage, type ConflictMessage, type LockMessage, type LostMessage, type ReleaseMessage } from './diagnostics.js';
 
 const log = debuglog('lockwright');
 
 function describe(m: LockMessage): string {
-  return `"${m.resource}" (${m.store}, ${m.mode}${m.blocking ? ', blocking' : ''}${m.ttl === null ? '' : `, ttl ${m.ttl} ms`})`;
+  return `"${m.resource}" (${m.store}, ${m.mode}${m.blocking ? ', blocking' : ''}${m.ttl === null ? '' : `, ttl ${formatDuration(m.ttl)}`})`;
 }
 
 const ms = (value: number | null) => (value === null ? '?' : `${value.toFixed(1)} ms`);

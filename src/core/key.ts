@@ -19,14 +19,48 @@ export function validateResource(resource: unknown): string {
   if (resource.length === 0) {
     throw new InvalidArgumentError('A lock resource must be a non-empty string; got an empty string.');
   }
+  // A lone surrogate is not text: every store (file names, Redis, SQL, UTF-8 anywhere)
+  // turns it into U+FFFD, so "a\uD800" and "a\uDFFF" would be one lock.
+  const lone = /[\uD800-\uDFFF]/u.exec(resource);
+  if (lone) {
+    const code = lone[0].charCodeAt(0).toString(16).toUpperCase();
+    throw new InvalidArgumentError(
+      `A lock resource must be well-formed Unicode text; got one with a lone surrogate \\u${code} at index ${lone.index} ` +
+        '(every store would turn it into U+FFFD, merging distinct names into one lock).',
+    );
+  }
   return resource;
 }
+
+/**
+ * Lock's access to a key's lifetime, kept off the public surface: the absolute expiry,
+ * a count of reduceLifetime() calls (a store that calls it is one whose locks expire) and
+ * the expiry the latest call asked for (a store calls it as it sends its request, so
+ * that is the lifetime measured from the moment the request left).
+ */
+export const lifetimeAccess: {
+  expiresAt(key: Key): number | null;
+  setExpiresAt(key: Key, expiresAt: number | null): void;
+  reductions(key: Key): number;
+  lastRequested(key: Key): number | null;
+} = {} as never;
 
 export class Key {
   readonly resource: string;
   #state = new Map<string, unknown>();
   #expiresAt: number | null = null;
+  #reductions = 0;
+  #lastRequested: number | null = null;
   #serializable = true;
+
+  static {
+    lifetimeAccess.expiresAt = (key) => key.#expiresAt;
+    lifetimeAccess.setExpiresAt = (key, expiresAt) => {
+      key.#expiresAt = expiresAt;
+    };
+    lifetimeAccess.reductions = (key) => key.#reductions;
+    lifetimeAccess.lastRequested = (key) => key.#lastRequested;
+  }
 
   constructor(resource: string) {
     this.resource = validateResource(resource);
@@ -61,6 +95,8 @@ export class Key {
       throw new InvalidArgumentError(`reduceLifetime() needs a number of milliseconds; got ${describeValue(ttl)}.`);
     }
     const candidate = Date.now() + ttl;
+    this.#reductions++;
+    this.#lastRequested = candidate;
     if (this.#expiresAt === null || this.#expiresAt > candidate) this.#expiresAt = candidate;
   }
 
@@ -112,6 +148,7 @@ export class Key {
     if (typeof resource !== 'string' || resource.length === 0) {
       throw new InvalidArgumentError(`Key.fromJSON(): "resource" must be a non-empty string; got ${describeValue(resource)}.`);
     }
+    validateResource(resource);
     if (expiresAt !== null && (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))) {
       throw new InvalidArgumentError(`Key.fromJSON(): "expiresAt" must be a finite number or null; got ${describeValue(expiresAt)}.`);
     }

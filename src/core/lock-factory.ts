@@ -2,10 +2,11 @@
 // for one resource exclude each other even inside one process.
 import { InvalidArgumentError, describeValue } from './errors.js';
 import { Key } from './key.js';
-import { Lock, type LockOptions, type Logger } from './lock.js';
+import { LOCK_OPTION_KEYS, Lock, type LockOptions, type Logger } from './lock.js';
+import { parseOptions } from './options.js';
 import type { PersistingStore } from './store.js';
 
-/** The TTL locks get from a factory unless told otherwise: five minutes. */
+/** The TTL locks get from a factory unless told otherwise: five minutes, in milliseconds. */
 export const DEFAULT_TTL = 300_000;
 
 export class LockFactory {
@@ -17,21 +18,20 @@ export class LockFactory {
       throw new InvalidArgumentError(`LockFactory needs a store (an object with save/delete/exists/putOffExpiration); got ${describeValue(store)}.`);
     }
     this.store = store;
-    this.#logger = options.logger;
+    this.#logger = parseOptions(options, 'LockFactory options', ['logger']).logger;
   }
 
-  createLock(resource: string, options: LockOptions = {}): Lock {
-    return this.createLockFromKey(new Key(resource), options);
+  createLock(resource: string, options?: LockOptions): Lock {
+    const parsed = parseOptions(options, 'createLock() options', LOCK_OPTION_KEYS);
+    return this.createLockFromKey(new Key(resource), parsed);
   }
 
   /** Locks built from one Key are the same owner (a key received from another process, say). */
-  createLockFromKey(key: Key, options: LockOptions = {}): Lock {
+  createLockFromKey(key: Key, options?: LockOptions): Lock {
     if (!(key instanceof Key)) {
       throw new InvalidArgumentError(`createLockFromKey() needs a Key; got ${describeValue(key)}.`);
     }
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidArgumentError(`Lock options must be an object; got ${describeValue(options)}.`);
-    }
+    options = parseOptions(options, 'createLockFromKey() options', LOCK_OPTION_KEYS);
     const lockOptions: LockOptions & { logger?: Logger } = {
       ttl: options.ttl === undefined ? DEFAULT_TTL : options.ttl,
     };

@@ -9,11 +9,12 @@ import {
   LockReleasingError,
 } from './errors.js';
 import { channels, type AcquireMessage, type LockMessage } from './diagnostics.js';
-import { validateOptionalTtl, validateTtl } from './duration.js';
+import { formatDuration, parseOptionalTtl, parseTtl, type Duration } from './duration.js';
 import { getFencingToken } from './fencing.js';
 import { unwatchKeyLoss, watchKeyLoss } from './key-loss.js';
+import { parseOptions } from './options.js';
 import { requestLifetime, takeLifetimeApplied } from './lifetime-request.js';
-import type { Key } from './key.js';
+import { lifetimeAccess, type Key } from './key.js';
 import {
   isBlockingSharedLockStore,
   isBlockingStore,
@@ -27,6 +28,7 @@ import {
   MAX_TIMER_MS,
   jitteredRetryDelay,
   parseAcquireOptions,
+  setLongTimeout,
   sleep,
   toWaitOptions,
   type AcquireOptions,
@@ -43,10 +45,11 @@ export interface Logger {
 
 export interface LockOptions {
   /**
-   * Milliseconds the lock lives after each acquire or refresh, on stores whose locks
-   * expire; null for no expiry. `new Lock()` defaults to null, `LockFactory` to 300,000.
+   * How long the lock lives after each acquire or refresh, on stores whose locks expire:
+   * milliseconds or a string with a unit ('30s', '15m'); null for no expiry. Between
+   * 10 ms and 365 days. `new Lock()` defaults to null, `LockFactory` to 5 minutes.
    */
-  ttl?: number | null;
+  ttl?: Duration | null;
   /** Release on `await using` disposal. Default true. */
   autoRelease?: boolean;
   /**
@@ -58,6 +61,10 @@ export interface LockOptions {
 }
 
 type Mode = 'exclusive' | 'shared';
+
+/** The keys of LockOptions (and the logger a factory passes on). */
+export const LOCK_OPTION_KEYS = ['ttl', 'autoRelease', 'autoRefresh'] as const;
+const LOCK_OPTIONS = [...LOCK_OPTION_KEYS, 'logger'];
 
 /** Errors already published as lost/expired, so that no path publishes one twice. */
 const published = new WeakSet<object>();
@@ -77,11 +84,20 @@ export class Lock implements AsyncDisposable {
   #controller: AbortController | null = null;
   #refreshTimer: ReturnType<typeof setInterval> | null = null;
   #refreshing = false;
+  /** Counts holding periods (started and ended), so that a late store reply can tell it is late. */
+  #holding = 0;
+  /** Cancels the timer that ends the holding at the key's local expiry. */
+  #cancelExpiryTimer: (() => void) | null = null;
+  /** acquire() calls in progress on this lock. */
+  #acquiring = 0;
+  /** A store call this lock gave up on succeeded while another acquire was in progress. */
+  #orphaned = false;
 
   constructor(key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger } = {}) {
+    options = parseOptions(options, 'Lock options', LOCK_OPTIONS);
     this.key = key;
     this.#store = store;
-    this.#ttl = options.ttl === undefined ? null : validateOptionalTtl(options.ttl, 'options.ttl');
+    this.#ttl = options.ttl === undefined ? null : parseOptionalTtl(options.ttl, 'options.ttl');
     for (const name of ['autoRelease', 'autoRefresh'] as const) {
       if (options[name] !== undefined && typeof options[name] !== 'boolean') {
         throw new InvalidArgumentError(`options.${name} must be a boolean.`);
@@ -127,12 +143,21 @@ export class Lock implements AsyncDisposable {
   async #acquire(mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {
     const started = performance.now();
     const wasHeld = this.#mode !== null;
-    this.key.resetLifetime();
+    const reductions = lifetimeAccess.reductions(this.key);
+    // A lock not held starts without an expiry (the store gives it one); a held lock
+    // keeps the lifetime it has until the store confirms a new one.
+    if (!wasHeld) this.key.resetLifetime();
     requestLifetime(this.key, this.#ttl);
+    this.#acquiring++;
     try {
       if (!(await this.#save(mode, wait))) {
         await this.#onConflict(mode, wait, started, wasHeld);
         return false;
+      }
+      if (wasHeld) {
+        // Confirmed: the lifetime the store gave, measured from when its request left.
+        const touched = lifetimeAccess.reductions(this.key) !== reductions;
+        lifetimeAccess.setExpiresAt(this.key, touched ? lifetimeAccess.lastRequested(this.key) : null);
       }
       this.#onHeld(mode);
       this.#log('debug', `Successfully acquired the "{resource}" lock${mode === 'shared' ? ' for reading' : ''}.`);
@@ -141,6 +166,7 @@ export class Lock implements AsyncDisposable {
         await this.#releaseQuietly();
         throw new LockExpiredError(`Failed to store the "${this.key.resource}" lock.`);
       }
+      this.#armExpiryTimer();
       return true;
     } catch (error) {
       if (error instanceof LockConflictedError) {
@@ -156,6 +182,11 @@ export class Lock implements AsyncDisposable {
       throw new LockAcquiringError(`Failed to acquire the "${this.key.resource}" lock.`, { cause: error });
     } finally {
       requestLifetime(this.key, null); // the request never travels with the key
+      this.#acquiring--;
+      if (this.#orphaned && this.#acquiring === 0) {
+        this.#orphaned = false;
+        if (this.#mode === null) await this.#deleteQuietly();
+      }
     }
   }
 
@@ -163,39 +194,43 @@ export class Lock implements AsyncDisposable {
   async #save(mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {
     const store = this.#store;
     const shared = mode === 'shared';
+    const trySave = () => (shared && isSharedLockStore(store) ? store.saveRead(this.key) : store.save(this.key));
     if (!wait.blocking) {
       try {
-        await (shared && isSharedLockStore(store) ? store.saveRead(this.key) : store.save(this.key));
+        await trySave();
         return true;
       } catch (error) {
         if (error instanceof LockConflictedError) return false;
         throw error;
       }
     }
+    const deadline = wait.timeout === undefined ? null : performance.now() + wait.timeout;
     const native = shared ? isBlockingSharedLockStore(store) : isBlockingStore(store);
     if (native) {
       try {
         const options = toWaitOptions(wait);
-        await (shared
-          ? (store as BlockingSharedLockStore).waitAndSaveRead(this.key, options)
-          : (store as BlockingStore).waitAndSave(this.key, options));
-        return true;
+        return await this.#bounded(
+          () =>
+            shared
+              ? (store as BlockingSharedLockStore).waitAndSaveRead(this.key, options)
+              : (store as BlockingStore).waitAndSave(this.key, options),
+          wait,
+          deadline,
+        );
       } catch (error) {
         // A native wait only conflicts when its timeout ran out.
         if (error instanceof LockConflictedError && wait.timeout !== undefined) return false;
         throw error;
       }
     }
-    return this.#pollUntilSaved(shared, wait);
+    return this.#pollUntilSaved(trySave, wait, deadline);
   }
 
   /** The fallback for stores that cannot wait: retry with jitter until saved or out of time. */
-  async #pollUntilSaved(shared: boolean, wait: ParsedAcquireOptions): Promise<boolean> {
-    const store = this.#store;
-    const deadline = wait.timeout === undefined ? null : performance.now() + wait.timeout;
+  async #pollUntilSaved(trySave: () => Promise<void>, wait: ParsedAcquireOptions, deadline: number | null): Promise<boolean> {
     for (;;) {
       try {
-        await (shared && isSharedLockStore(store) ? store.saveRead(this.key) : store.save(this.key));
+        if (!(await this.#bounded(trySave, wait, deadline))) return false;
         return true;
       } catch (error) {
         if (!(error instanceof LockConflictedError)) throw error;
@@ -206,8 +241,76 @@ export class Lock implements AsyncDisposable {
     }
   }
 
+  /**
+   * A store call bounded by the acquire's timeout and signal from its first instant,
+   * whatever the store does with them (a first try behind a silent server, a client
+   * that queues commands while disconnected): resolves true when the call succeeded,
+   * false when the timeout ran out first; rejects with `signal.reason` on abort. A call
+   * given up on that succeeds later has its lock deleted, so nothing stays held.
+   * `timeout: 0` means one try: that try is bounded by the signal only.
+   */
+  async #bounded(call: () => Promise<void>, wait: ParsedAcquireOptions, deadline: number | null): Promise<boolean> {
+    const timed = deadline !== null && wait.timeout! > 0;
+    const signal = wait.signal;
+    if (!timed && !signal) {
+      await call();
+      return true;
+    }
+    signal?.throwIfAborted();
+    const pending = call();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const limits = new Promise<false>((resolve, reject) => {
+      if (timed) timer = setTimeout(() => resolve(false), Math.max(deadline - performance.now(), 0));
+      if (signal) {
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+    let settled = false;
+    try {
+      const outcome = await Promise.race([pending.then(() => true as const), limits]);
+      settled = outcome;
+      return outcome;
+    } catch (error) {
+      // A rejection of the store call itself counts as settled; the abort does not.
+      settled = !(signal?.aborted && error === signal.reason);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
+      if (!settled) {
+        pending.then(
+          () => this.#undoAbandoned(),
+          () => {}, // it failed: nothing was taken
+        );
+      }
+    }
+  }
+
+  /** A store call this lock gave up on took the lock after all: give it back. */
+  #undoAbandoned(): void {
+    if (this.#mode !== null) return; // held again meanwhile, by this very key
+    if (this.#acquiring > 0) {
+      this.#orphaned = true; // decided when that acquire ends
+      return;
+    }
+    void this.#deleteQuietly();
+  }
+
+  async #deleteQuietly(): Promise<void> {
+    try {
+      await this.#store.delete(this.key);
+    } catch (error) {
+      this.#log('warn', 'Failed to give back the "{resource}" lock taken by a store call that had been given up.', { error });
+    }
+  }
+
   #onHeld(mode: Mode): void {
-    if (this.#mode === null) this.#heldSince = performance.now();
+    if (this.#mode === null) {
+      this.#heldSince = performance.now();
+      this.#holding++;
+    }
     // Stores that lose locks with their connection say so at once (key-loss.ts).
     watchKeyLoss(this.key, (error) => this.#lose(error));
     this.#mode = mode;
@@ -234,20 +337,36 @@ export class Lock implements AsyncDisposable {
   }
 
   /**
-   * Extends the lock's lifetime to `ttl` ms (default: the lock's TTL) from now.
+   * Extends the lock's lifetime to `ttl` ms (default: the lock's TTL), measured from the
+   * moment the request is sent. Until the store confirms, the lock keeps the lifetime it
+   * had (a refresh in flight never makes the lock look younger), and a refresh that fails
+   * leaves it exactly as it was.
    * @throws LockConflictedError when another owner holds it, LockExpiredError when the
    * lifetime ran out meanwhile; both also abort `lock.signal`.
    */
-  async refresh(ttl?: number): Promise<void> {
-    const effective = ttl ?? this.#ttl;
+  async refresh(ttl?: Duration): Promise<void> {
+    const effective = ttl === undefined ? this.#ttl : parseTtl(ttl, 'refresh(ttl)');
     if (effective === null) {
       throw new InvalidArgumentError(`You have to define an expiration duration to refresh the "${this.key.resource}" lock.`);
     }
-    validateTtl(effective);
-    const previous = this.key.getRemainingLifetime();
+    const wasHeld = this.#mode !== null;
+    const holding = this.#holding;
+    const previous = lifetimeAccess.expiresAt(this.key);
+    const reductions = lifetimeAccess.reductions(this.key);
+    const sentAt = Date.now();
     try {
-      this.key.resetLifetime();
       await this.#store.putOffExpiration(this.key, effective);
+      if (wasHeld && this.#holding !== holding) {
+        // The holding ended while the store worked (the local lifetime ran out, or a
+        // release): this confirmation comes too late to count.
+        if (this.#mode === null) await this.#releaseQuietly();
+        throw new LockExpiredError(`The "${this.key.resource}" lock ended before the store confirmed its refresh.`);
+      }
+      // Confirmed. A store whose locks expire (it reduced the key's lifetime) now holds
+      // the lock for `effective` ms from no earlier than `sentAt`; one whose locks do not
+      // expire leaves the key without an expiry, as Symfony does.
+      const expires = lifetimeAccess.reductions(this.key) !== reductions;
+      lifetimeAccess.setExpiresAt(this.key, expires ? sentAt + effective : null);
       if (this.#mode === null) this.#onHeld('exclusive');
       if (this.key.isExpired()) {
         await this.#releaseQuietly();
@@ -255,20 +374,51 @@ export class Lock implements AsyncDisposable {
           `Failed to put off the expiration of the "${this.key.resource}" lock within the specified time.`,
         );
       }
+      this.#armExpiryTimer();
       if (channels.refresh.hasSubscribers) channels.refresh.publish(this.#message(this.#mode ?? 'exclusive', false));
-      this.#log('debug', `Expiration defined for "{resource}" lock for ${effective} ms.`);
+      this.#log('debug', `Expiration defined for "{resource}" lock for ${formatDuration(effective)}.`);
     } catch (error) {
+      const current = this.#holding === holding;
+      // Unknown outcome or refusal: the lifetime stays what it was before the request.
+      if (current) lifetimeAccess.setExpiresAt(this.key, previous);
       if (error instanceof LockConflictedError || error instanceof LockExpiredError) {
-        this.#log('warn', 'Failed to define an expiration for the "{resource}" lock, someone else acquired the lock.');
-        this.#lose(error);
+        if (current) {
+          this.#log('warn', 'Failed to define an expiration for the "{resource}" lock, someone else acquired the lock.');
+          this.#lose(error);
+        }
         throw error;
       }
-      // Unknown outcome (the store failed): the lock keeps the lifetime it had.
-      if (previous !== null) this.key.reduceLifetime(previous);
       if (error instanceof InvalidArgumentError) throw error;
       this.#log('warn', 'Failed to define an expiration for the "{resource}" lock.', { error });
       throw new LockAcquiringError(`Failed to define an expiration for the "${this.key.resource}" lock.`, { cause: error });
     }
+  }
+
+  /**
+   * While held with an expiry, a timer ends the holding at the local expiry: `signal`
+   * aborts then at the latest, whatever the store is doing (a refresh may hang behind a
+   * partition for as long as the client's command timeout).
+   */
+  #armExpiryTimer(): void {
+    this.#cancelExpiryTimer?.();
+    this.#cancelExpiryTimer = null;
+    if (this.#mode === null) return;
+    const remaining = this.key.getRemainingLifetime();
+    if (remaining === null) return;
+    this.#cancelExpiryTimer = setLongTimeout(() => this.#onLocalExpiry(), Math.max(remaining, 0), { unref: true });
+  }
+
+  #onLocalExpiry(): void {
+    this.#cancelExpiryTimer = null;
+    if (this.#mode === null) return;
+    const remaining = this.key.getRemainingLifetime();
+    if (remaining === null) return;
+    // Timers may fire a little early; the lifetime decides.
+    if (remaining > 0) {
+      this.#armExpiryTimer();
+      return;
+    }
+    this.#lose(new LockExpiredError(`The "${this.key.resource}" lock expired: its lifetime ran out before a refresh was confirmed.`));
   }
 
   /** Timer callback: never throws; a refresh that cannot succeed any more ends the holding. */
@@ -389,9 +539,12 @@ export class Lock implements AsyncDisposable {
 
   /** Ends a holding period; the abort reason is built only when someone listens. */
   #endHolding(reason: (() => unknown) | null): void {
+    if (this.#mode !== null) this.#holding++;
     this.#mode = null;
     unwatchKeyLoss(this.key);
     this.#heldSince = null;
+    this.#cancelExpiryTimer?.();
+    this.#cancelExpiryTimer = null;
     if (this.#refreshTimer !== null) {
       clearInterval(this.#refreshTimer);
       this.#refreshTimer = null;

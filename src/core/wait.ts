@@ -1,10 +1,14 @@
 // Parsing of acquire options and the abortable sleep of the polling fallback.
 import { InvalidArgumentError, describeValue } from './errors.js';
-import { validateSignal, validateTimeout } from './duration.js';
+import { checkKeys } from './options.js';
+import { parseTimeout, validateSignal, type Duration } from './duration.js';
 import type { WaitOptions } from './store.js';
 
-/** `acquire(true)`, or `{ blocking, signal, timeout }`; timeout or signal imply blocking. */
-export type AcquireOptions = boolean | ({ blocking?: boolean } & WaitOptions);
+/**
+ * `acquire(true)`, or `{ blocking, signal, timeout }`; timeout or signal imply blocking.
+ * `timeout` is milliseconds or a string with a unit ('500ms', '30s').
+ */
+export type AcquireOptions = boolean | { blocking?: boolean; signal?: AbortSignal; timeout?: Duration };
 
 export interface ParsedAcquireOptions {
   blocking: boolean;
@@ -19,13 +23,14 @@ export function parseAcquireOptions(options: AcquireOptions | undefined): Parsed
       `acquire() options must be a boolean or an object { blocking, signal, timeout }; got ${describeValue(options)}.`,
     );
   }
+  checkKeys(options, ['blocking', 'signal', 'timeout'], 'acquire() options');
   const { blocking, signal, timeout } = options;
   if (blocking !== undefined && typeof blocking !== 'boolean') {
     throw new InvalidArgumentError(`options.blocking must be a boolean; got ${describeValue(blocking)}.`);
   }
   const parsed: ParsedAcquireOptions = { blocking: blocking ?? (signal !== undefined || timeout !== undefined) };
   if (signal !== undefined) parsed.signal = validateSignal(signal, 'options.signal');
-  if (timeout !== undefined) parsed.timeout = validateTimeout(timeout, 'options.timeout');
+  if (timeout !== undefined) parsed.timeout = parseTimeout(timeout, 'options.timeout');
   if (blocking === false && (signal !== undefined || timeout !== undefined)) {
     throw new InvalidArgumentError('options.blocking is false, but options.signal or options.timeout asks to wait.');
   }
@@ -71,7 +76,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * setTimeout for any finite delay: re-armed in steps below the timer cap, so that a
  * wait of months really waits. Returns the function that cancels it.
  */
-export function setLongTimeout(callback: () => void, ms: number): () => void {
+export function setLongTimeout(callback: () => void, ms: number, options: { unref?: boolean } = {}): () => void {
   const deadline = performance.now() + ms;
   let timer: ReturnType<typeof setTimeout>;
   const arm = (left: number) => {
@@ -80,6 +85,7 @@ export function setLongTimeout(callback: () => void, ms: number): () => void {
       if (remaining > 1) arm(remaining);
       else callback();
     }, Math.min(left, MAX_TIMER_MS));
+    if (options.unref) timer.unref();
   };
   arm(ms);
   return () => clearTimeout(timer);

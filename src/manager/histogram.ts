@@ -7,6 +7,8 @@ const LINEAR_LIMIT = 16; // below 16 µs, one bucket per microsecond
 
 export interface Distribution {
   count: number;
+  /** The exact mean of the samples (0 when there are none). */
+  mean: number;
   p50: number;
   p90: number;
   p99: number;
@@ -16,6 +18,7 @@ export interface Distribution {
 export class Histogram {
   readonly #counts = new Map<number, number>();
   #count = 0;
+  #sum = 0;
   #max = 0;
 
   record(ms: number): void {
@@ -24,11 +27,12 @@ export class Histogram {
     const index = bucketOf(us);
     this.#counts.set(index, (this.#counts.get(index) ?? 0) + 1);
     this.#count++;
+    this.#sum += ms;
     if (ms > this.#max) this.#max = ms;
   }
 
   snapshot(): Distribution {
-    return { count: this.#count, p50: this.percentile(50), p90: this.percentile(90), p99: this.percentile(99), max: this.#max };
+    return { count: this.#count, mean: this.#count === 0 ? 0 : this.#sum / this.#count, p50: this.percentile(50), p90: this.percentile(90), p99: this.percentile(99), max: this.#max };
   }
 
   /** The value (ms) below which `p` percent of the samples fall; 0 when empty. */

@@ -1,9 +1,11 @@
 // LockManager: "run this once, across processes", configured from an object or the
 // environment (Glueful's lock manager, without its bugs: every config key honoured,
 // isLocked() that never registers itself, probes that work with any minimum TTL).
+import { formatDuration, parseDuration, type Duration } from '../core/duration.js';
 import { InvalidArgumentError, LockConflictedError, describeValue } from '../core/errors.js';
 import { Key } from '../core/key.js';
-import { Lock, type LockOptions } from '../core/lock.js';
+import { LOCK_OPTION_KEYS, Lock, type LockOptions } from '../core/lock.js';
+import { parseOptions } from '../core/options.js';
 import { isBlockingStore, type PersistingStore } from '../core/store.js';
 import { jitteredRetryDelay, sleep } from '../core/wait.js';
 import { resolveConfig, type LockManagerConfig, type ResolvedConfig } from './config.js';
@@ -12,13 +14,13 @@ import { MetricsCollector, type LockMetrics } from './metrics.js';
 import { buildStore, closeStore } from './stores.js';
 
 export interface ExecuteOptions {
-  /** Lock TTL in ms for this call (default: the manager's ttl). Refreshed while fn runs. */
-  ttl?: number;
+  /** Lock TTL for this call, ms or '30s' (default: the manager's ttl). Refreshed while fn runs. */
+  ttl?: Duration;
 }
 
 export interface WaitAndExecuteOptions extends ExecuteOptions {
-  /** Longest wait in ms (default: retry.maxWait of the config). */
-  maxWait?: number;
+  /** Longest wait, ms or '30s' (default: retry.maxWait of the config). */
+  maxWait?: Duration;
 }
 
 /** The callback of executeWithLock/waitAndExecute; `signal` aborts if the lock is lost. */
@@ -59,16 +61,17 @@ export class LockManager {
     return store;
   }
 
-  /** The full resource name of `name`: manager prefix, store prefix, name. */
+  /** The full resource name of `name`: the store's prefix if it has one, else the manager's; then the name. */
   resourceFor(name: string): string {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidArgumentError(`A lock name must be a non-empty string; got ${describeValue(name)}.`);
     }
-    const storePrefix = this.config.stores[this.config.default]!.prefix ?? '';
-    return `${this.config.prefix}${storePrefix}${name}`;
+    const prefix = this.config.stores[this.config.default]!.prefix ?? this.config.prefix;
+    return `${prefix}${name}`;
   }
 
-  createLock(name: string, options: LockOptions = {}): Lock {
+  createLock(name: string, options?: LockOptions): Lock {
+    options = parseOptions(options, 'createLock() options', LOCK_OPTION_KEYS);
     const lock = new Lock(new Key(this.resourceFor(name)), this.store, {
       ttl: options.ttl === undefined ? this.config.ttl : options.ttl,
       ...(options.autoRelease !== undefined && { autoRelease: options.autoRelease }),
@@ -83,8 +86,9 @@ export class LockManager {
    * Runs `fn` while holding `name`, if nobody else holds it; returns fn's result.
    * @throws LockConflictedError when the lock is busy.
    */
-  async executeWithLock<T>(name: string, fn: LockedCallback<T>, options: ExecuteOptions = {}): Promise<T> {
+  async executeWithLock<T>(name: string, fn: LockedCallback<T>, options?: ExecuteOptions): Promise<T> {
     checkCallback(fn);
+    options = parseOptions(options, 'executeWithLock() options', ['ttl']);
     const lock = this.#lockForCall(name, options);
     if (!(await lock.acquire())) {
       throw new LockConflictedError(`Could not acquire the "${name}" lock: another owner holds it.`);
@@ -97,29 +101,31 @@ export class LockManager {
    * retrying per the retry config), then runs `fn` holding it.
    * @throws LockConflictedError when the wait ends without the lock.
    */
-  async waitAndExecute<T>(name: string, fn: LockedCallback<T>, options: WaitAndExecuteOptions = {}): Promise<T> {
+  async waitAndExecute<T>(name: string, fn: LockedCallback<T>, options?: WaitAndExecuteOptions): Promise<T> {
     checkCallback(fn);
-    const maxWait = options.maxWait ?? this.config.retry.maxWait;
-    if (typeof maxWait !== 'number' || !Number.isFinite(maxWait) || maxWait < 0) {
-      throw new InvalidArgumentError(`maxWait must be zero or a positive number of milliseconds; got ${describeValue(maxWait)}.`);
-    }
+    options = parseOptions(options, 'waitAndExecute() options', ['ttl', 'maxWait'], { max_wait: "Write maxWait with a unit, e.g. maxWait: '10s'." });
+    const maxWait = options.maxWait === undefined ? this.config.retry.maxWait : parseDuration(options.maxWait, 'options.maxWait');
     const lock = this.#lockForCall(name, options);
     const acquired = isBlockingStore(this.store) ? await lock.acquire({ timeout: maxWait }) : await this.#retry(lock, maxWait);
     if (!acquired) {
-      throw new LockConflictedError(`Could not acquire the "${name}" lock within ${maxWait} ms.`);
+      throw new LockConflictedError(`Could not acquire the "${name}" lock within ${formatDuration(maxWait)}.`);
     }
     return this.#runHolding(lock, fn);
   }
 
-  /** Polling per the retry config: `times` more attempts, `delay` ms apart, within maxWait. */
+  /**
+   * Polling for stores that cannot wait: an attempt every `retry.delay` until `maxWait`
+   * has run out (the wait its error message names), with one last attempt at the end.
+   */
   async #retry(lock: Lock, maxWait: number): Promise<boolean> {
     const deadline = performance.now() + maxWait;
-    const { times, delay } = this.config.retry;
-    for (let attempt = 0; ; attempt++) {
+    const { delay } = this.config.retry;
+    for (;;) {
       if (await lock.acquire()) return true;
       const left = deadline - performance.now();
-      if (attempt >= times || left <= 0) return false;
-      await sleep(Math.min(delay === 0 ? 0 : jitteredRetryDelay(delay, delay / 10), left));
+      if (left <= 0) return false;
+      // At least a millisecond between attempts, so that a delay of 0 does not spin the loop.
+      await sleep(Math.max(Math.min(delay === 0 ? 0 : jitteredRetryDelay(delay, delay / 10), left), 1));
     }
   }
 

@@ -21,7 +21,7 @@ export interface LockMetrics {
   acquireLatencyMs: Distribution;
   /** Time blocking acquisitions spent waiting, granted or timed out (ms). */
   waitTimeMs: Distribution;
-  /** How long locks were held, released or lost (ms). */
+  /** How long locks were held, released or lost (ms); `mean` is the average hold duration. */
   holdDurationMs: Distribution;
   /** The resources with the most conflicts (up to 20). */
   conflictsByResource: Array<{ resource: string; count: number }>;

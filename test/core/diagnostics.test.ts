@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InMemoryStore, LockFactory, channelNames, type LockMessage } from '../../src/index.js';
+import { InMemoryStore, Key, LockFactory, channelNames, type LockMessage } from '../../src/index.js';
 
 type Event = [string, LockMessage & Record<string, unknown>];
 
@@ -79,7 +79,14 @@ describe('diagnostics channels', () => {
 
   it('publishes one "expired" event for a lock whose lifetime ran out while it was stored', async () => {
     recorder = record();
-    const lock = new LockFactory(new InMemoryStore()).createLock('too-short', { ttl: 1e-9 });
+    // A store whose refresh answers after the TTL ran out (the shortest TTL there is).
+    class SlowStore extends InMemoryStore {
+      override async putOffExpiration(key: Key, ttl: number): Promise<void> {
+        await super.putOffExpiration(key, ttl);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    }
+    const lock = new LockFactory(new SlowStore()).createLock('too-short', { ttl: 10 });
     await expect(lock.acquire()).rejects.toThrow(/Failed to acquire the "too-short" lock/);
     expect(recorder.events.filter(([n]) => n === 'expired')).toHaveLength(1);
   });
@@ -95,7 +102,7 @@ describe('diagnostics channels', () => {
     })`;
     const run = (env: Record<string, string>) => spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
     const debug = run({ NODE_DEBUG: 'lockwright' });
-    expect(debug.stderr).toMatch(/LOCKWRIGHT \d+: acquire "debugged" \(InMemoryStore, exclusive, ttl 300000 ms\) -> held/);
+    expect(debug.stderr).toMatch(/LOCKWRIGHT \d+: acquire "debugged" \(InMemoryStore, exclusive, ttl 5 min\) -> held/);
     expect(debug.stderr).toMatch(/conflict "debugged" .*: busy after/);
     expect(debug.stderr).toMatch(/release "debugged" .* after holding/);
     expect(run({ NODE_DEBUG: '' }).stderr).toBe('');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryStore, InvalidArgumentError, LockConflictedError } from '../../src/index.js';
+import diagnostics from 'node:diagnostics_channel';
+import { InMemoryStore, InvalidArgumentError, Key, Lock, LockConflictedError, channelNames, type PersistingStore, type RefreshMessage } from '../../src/index.js';
 import { LockManager } from '../../src/manager/lock-manager.js';
 import type { LockManagerConfig } from '../../src/manager/config.js';
 import { LockHolder } from '../helpers/child.js';
@@ -108,37 +109,100 @@ describe.each(targets)('LockManager over $name', ({ config, child }) => {
 });
 
 describe('LockManager', () => {
-  it('prefixes names (manager prefix, then store prefix)', () => {
+  it("prefixes names with the store's prefix when it has one, else the manager's: never both", () => {
     const m = new LockManager({ prefix: 'app:', default: 'memory', stores: { memory: { driver: 'memory', prefix: 'm:' } } });
-    expect(m.createLock('job').key.resource).toBe('app:m:job');
+    expect(m.createLock('job').key.resource).toBe('m:job');
+    expect(new LockManager({ prefix: 'app:', default: 'memory' }).createLock('job').key.resource).toBe('app:job');
     expect(() => m.createLock('')).toThrow(InvalidArgumentError);
   });
 
-  it('waitAndExecute on a store that cannot wait follows the retry config', async () => {
-    const store = new InMemoryStore();
-    const m = new LockManager({ default: 'x', stores: { x: { driver: 'custom', store } }, retry: { times: 2, delay: 30, maxWait: 5_000 } });
+  it('waitAndExecute on a store that cannot wait keeps trying until maxWait, however many attempts that takes', async () => {
+    // A real InMemoryStore behind a wrapper without waitAndSave (a store that cannot
+    // wait, as CombinedStore), counting the conflicts it answers; the holder lets go
+    // after the 25th: far more attempts than any retry count (Glueful's default was 10).
+    class CountingStore implements PersistingStore {
+      readonly #inner = new InMemoryStore();
+      conflicts = 0;
+      onConflict: (() => void) | null = null;
+      async save(key: Key): Promise<void> {
+        try {
+          await this.#inner.save(key);
+        } catch (error) {
+          this.conflicts++;
+          this.onConflict?.();
+          throw error;
+        }
+      }
+      delete = (key: Key) => this.#inner.delete(key);
+      exists = (key: Key) => this.#inner.exists(key);
+      putOffExpiration = (key: Key, ttl: number) => this.#inner.putOffExpiration(key, ttl);
+    }
+    const store = new CountingStore();
+    const m = new LockManager({ default: 'x', stores: { x: { driver: 'custom', store } }, retry: { delay: '10ms', maxWait: '20s' } });
     const holder = m.createLock('retry');
     await holder.acquire();
+    store.onConflict = () => {
+      if (store.conflicts === 25) void holder.release();
+    };
+    expect(await m.waitAndExecute('retry', () => 'ran')).toBe('ran');
+    expect(store.conflicts).toBeGreaterThanOrEqual(25);
+
+    // And it gives up only once maxWait has passed (a lower bound: timers never fire early).
+    store.onConflict = null;
+    await holder.acquire();
     const started = performance.now();
-    await expect(m.waitAndExecute('retry', () => 1)).rejects.toThrow(LockConflictedError);
-    const took = performance.now() - started;
-    // three attempts, two pauses of 30 ms ± 10%: far below maxWait
-    expect(took).toBeGreaterThanOrEqual(50);
-    expect(took).toBeLessThan(500);
+    await expect(m.waitAndExecute('retry', () => 1, { maxWait: '400ms' })).rejects.toThrow('within 400 ms');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(395);
+    await holder.release();
+    await m.close();
   });
 
   it('gives the callback a signal that aborts when the lock is lost, and keeps it refreshed', async () => {
+    // Events, not windows: the callback waits for the refresh events of its own lock,
+    // checks that they carried it past several TTLs, then has the lock deleted behind its
+    // back and waits for the abort. Without auto-refresh there are no refresh events and
+    // the lock expires at its first TTL (the signal aborts with LockExpiredError).
     const store = new InMemoryStore();
-    const m = new LockManager({ default: 'x', stores: { x: { driver: 'custom', store } } });
-    const seen = await m.executeWithLock(
-      'refreshed',
-      async (signal) => {
-        await sleep(250); // several TTLs of 60 ms
-        return signal.aborted;
-      },
-      { ttl: 60 },
-    );
-    expect(seen).toBe(false);
+    const m = new LockManager({ default: 'x', stores: { x: { driver: 'custom', store } }, metrics: false });
+    const refreshes: Array<{ lock: Lock; at: number }> = [];
+    let onRefresh: (() => void) | null = null;
+    const listener = (message: unknown) => {
+      const { lock, resource } = message as RefreshMessage;
+      if (resource !== 'lockwright:refreshed') return;
+      refreshes.push({ lock, at: performance.now() });
+      onRefresh?.();
+    };
+    diagnostics.subscribe(channelNames.refresh, listener);
+    const ttl = 600;
+    try {
+      const outcome = await m.executeWithLock(
+        'refreshed',
+        async (signal) => {
+          const started = performance.now();
+          const lock = refreshes[0]!.lock; // the refresh that followed the acquisition
+          const expiryAt = () => Date.now() + lock.getRemainingLifetime()!;
+          const firstExpiry = expiryAt();
+          // Four more refreshes: the lock is carried well past one TTL.
+          await new Promise<void>((resolve, reject) => {
+            signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+            onRefresh = () => refreshes.length >= 5 && resolve();
+          });
+          expect(performance.now() - started).toBeGreaterThan(ttl);
+          expect(signal.aborted).toBe(false);
+          expect(lock.isExpired()).toBe(false);
+          expect(expiryAt() - firstExpiry).toBeGreaterThan(ttl);
+          expect(await lock.isAcquired()).toBe(true);
+          // Lost: someone with the token deletes it; the next refresh finds out.
+          const reason = new Promise<unknown>((resolve) => signal.addEventListener('abort', () => resolve(signal.reason), { once: true }));
+          await store.delete(Key.fromJSON(lock.key.toJSON()));
+          return reason;
+        },
+        { ttl },
+      );
+      expect(outcome).toBeInstanceOf(LockConflictedError);
+    } finally {
+      diagnostics.unsubscribe(channelNames.refresh, listener);
+    }
   });
 
   it('rejects bad arguments with typed errors', async () => {

@@ -7,7 +7,6 @@ import { LockConflictedError, LockExpiredError, LockFactory, RedisStore, channel
 import { LockManager } from '../../src/manager/lock-manager.js';
 import { RedisServer, ready } from '../helpers/redis-server.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const lost: LostMessage[] = [];
 const onLost = (m: unknown) => lost.push(m as LostMessage);
 const uncaught: unknown[] = [];
@@ -29,12 +28,12 @@ describe('lost locks on Redis', () => {
     const server = await RedisServer.start();
     const client = await ready(server.client());
     const admin = await ready(server.client());
-    const lock = new LockFactory(new RedisStore(client)).createLock('deleted-behind', { ttl: 150, autoRefresh: true });
+    const lock = new LockFactory(new RedisStore(client)).createLock('deleted-behind', { ttl: 600, autoRefresh: true });
     expect(await lock.acquire()).toBe(true);
     const signal = lock.signal;
+    const aborted = new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     await admin.del('deleted-behind');
-    await sleep(120);
-    expect(signal.aborted).toBe(true);
+    await aborted; // at the next refresh (an event, not a window)
     expect(signal.reason).toBeInstanceOf(LockConflictedError);
     expect(lost.some((m) => m.lock === lock)).toBe(true);
     expect(uncaught).toEqual([]);
@@ -44,16 +43,28 @@ describe('lost locks on Redis', () => {
     const server = await RedisServer.start();
     const client = await ready(server.client({ maxRetriesPerRequest: 0, enableOfflineQueue: false }));
     const lock = new LockFactory(new RedisStore(client)).createLock('server-stopped', { ttl: 300, autoRefresh: true });
-    expect(await lock.acquire()).toBe(true);
-    const signal = lock.signal;
-    await server.stop();
-    await sleep(150);
-    expect(signal.aborted).toBe(false); // a failed refresh alone is not a loss
-    await sleep(350);
-    expect(signal.aborted).toBe(true);
-    expect(signal.reason).toBeInstanceOf(LockExpiredError);
-    expect(lost.some((m) => m.lock === lock)).toBe(true);
-    expect(uncaught).toEqual([]);
+    // Events, not windows: when was the last refresh confirmed, and when did the signal abort?
+    let lastConfirmed = performance.now();
+    const onRefresh = (m: unknown) => {
+      if ((m as LostMessage).lock === lock) lastConfirmed = performance.now();
+    };
+    diagnostics.subscribe(channelNames.refresh, onRefresh);
+    try {
+      expect(await lock.acquire()).toBe(true);
+      lastConfirmed = performance.now();
+      const signal = lock.signal;
+      const aborted = new Promise<number>((resolve) => signal.addEventListener('abort', () => resolve(performance.now()), { once: true }));
+      await server.stop();
+      const abortedAt = await aborted;
+      expect(signal.reason).toBeInstanceOf(LockExpiredError);
+      // A failed refresh alone is not a loss: the abort comes at the lifetime's end, which
+      // began at the send of the last confirmed refresh (under a round trip before it).
+      expect(abortedAt - lastConfirmed).toBeGreaterThanOrEqual(200);
+      expect(lost.some((m) => m.lock === lock)).toBe(true);
+      expect(uncaught).toEqual([]);
+    } finally {
+      diagnostics.unsubscribe(channelNames.refresh, onRefresh);
+    }
   });
 });
 
@@ -65,7 +76,7 @@ describe('LockManager over Redis', () => {
     const admin = await ready(server.client());
     try {
       const result = await manager.executeWithLock('job', async () => {
-        expect(await admin.exists('lockwright:app:job')).toBe(1);
+        expect(await admin.exists('app:job')).toBe(1); // LOCK_REDIS_PREFIX replaces the manager's prefix
         expect(await other.isLocked('job')).toBe(true);
         await expect(other.executeWithLock('job', () => 0)).rejects.toThrow(LockConflictedError);
         return 'done';

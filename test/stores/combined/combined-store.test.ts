@@ -25,12 +25,13 @@ const combined = (strategy = new ConsensusStrategy(), initialTtl?: number) =>
 
 runConformance({
   name: 'CombinedStore (3 Redis, consensus)',
+  expect: { blocking: false, shared: true, expiring: true },
   makeStore: () => combined(),
   transferable: true,
   expiring: { makeStoreWithInitialTtl: (initialTtl) => combined(new ConsensusStrategy(), initialTtl) },
 });
 
-runConformance({ name: 'CombinedStore (3 Redis, unanimous)', makeStore: () => combined(new UnanimousStrategy()) });
+runConformance({ name: 'CombinedStore (3 Redis, unanimous)', makeStore: () => combined(new UnanimousStrategy()), expect: { blocking: false, shared: true, expiring: false } });
 
 describe('strategies', () => {
   it.each([

@@ -10,7 +10,7 @@ import { tempDir } from '../../helpers/tmp.js';
 
 const dir = tempDir();
 
-runConformance({ name: 'FlockStore', makeStore: () => new FlockStore(dir), local: true });
+runConformance({ name: 'FlockStore', makeStore: () => new FlockStore(dir), local: true, expect: { blocking: true, shared: true, blockingShared: true, expiring: false } });
 
 describe('FlockStore lock files', () => {
   // Expected names computed by PHP with Symfony's FlockStore formula.

@@ -7,6 +7,7 @@ const { namespace, track } = semaphoreNamespace();
 
 runConformance({
   name: 'SemaphoreStore',
+  expect: { blocking: true, shared: false, expiring: false },
   makeStore: () => new SemaphoreStore({ namespace }),
   onResource: track,
   local: true,

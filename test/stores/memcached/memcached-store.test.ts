@@ -20,6 +20,7 @@ const client = server.client();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 runConformance({
+  expect: { blocking: true, shared: false, expiring: true },
   name: 'MemcachedStore',
   makeStore: () => new MemcachedStore(client),
   transferable: true,

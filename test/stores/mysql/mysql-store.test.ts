@@ -24,6 +24,7 @@ const admin = await myConnection();
 const sha = (r: string) => createHash('sha256').update(r).digest('hex');
 
 runConformance({
+  expect: { blocking: true, shared: false, expiring: false },
   name: 'MysqlStore',
   makeStore: () => new MysqlStore(connection),
   local: true,

@@ -23,6 +23,7 @@ const client = await pgClient();
 const admin = await pgClient();
 
 runConformance({
+  expect: { blocking: true, shared: true, blockingShared: true, expiring: false },
   name: 'PostgreSqlStore',
   makeStore: () => new PostgreSqlStore(client),
   local: true,

@@ -18,6 +18,7 @@ const admin = await ready(server.client());
 
 runConformance({
   name: 'RedisStore',
+  expect: { blocking: true, shared: true, blockingShared: true, expiring: true },
   makeStore: () => new RedisStore(client),
   transferable: true,
   expiring: { makeStoreWithInitialTtl: (initialTtl) => new RedisStore(client, { initialTtl }) },

@@ -13,6 +13,7 @@ const pool = await mysqlPool([table, fresh]);
 const admin = pool.promise();
 
 runConformance({
+  expect: { blocking: true, shared: false, expiring: true },
   name: 'SqlStore (MariaDB)',
   makeStore: () => new SqlStore(pool, { table }),
   transferable: true,

@@ -23,6 +23,7 @@ const custom = tableName('pg_custom');
 const pool = await postgresPool([table, fresh, custom]);
 
 runConformance({
+  expect: { blocking: true, shared: false, expiring: true },
   name: 'SqlStore (PostgreSQL)',
   makeStore: () => new SqlStore(pool, { table }),
   transferable: true,

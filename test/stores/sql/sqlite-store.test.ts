@@ -11,6 +11,7 @@ const db = sqliteDatabase(file);
 const other = sqliteDatabase(file); // a second connection to the same file
 
 runConformance({
+  expect: { blocking: true, shared: false, expiring: true },
   name: 'SqlStore (SQLite)',
   makeStore: () => new SqlStore(db),
   transferable: true,

@@ -26,6 +26,7 @@ const children = (path: string) =>
   );
 
 runConformance({
+  expect: { blocking: true, shared: false, expiring: false },
   name: 'ZookeeperStore',
   makeStore: () => new ZookeeperStore(client),
   local: true,
