@@ -1,31 +1,16 @@
 // A PHP process using Symfony's FlockStore and a lockwright process on the same
 // directory exclude each other, both ways: same lock file names, same flock(2) locks.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FlockStore, LockFactory } from '../../src/index.js';
-import { phpFixture } from '../helpers/php.js';
+import { phpFixture, requirePhp } from '../helpers/php.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const script = fileURLToPath(new URL('./fixtures/symfony-flock.php', import.meta.url));
 const symfonyAutoload = '/usr/share/php/Symfony/Component/Lock/autoload.php';
 
-function phpAvailable(): boolean {
-  try {
-    execFileSync('php', ['-v'], { stdio: 'ignore' });
-    return existsSync(symfonyAutoload);
-  } catch {
-    return false;
-  }
-}
-
-const available = phpAvailable();
-// CI installs php-cli and php-symfony-lock (.ci/run): there, a missing PHP is a failure,
-// not a reason to skip.
-if (!available && process.env.CI) {
-  throw new Error('CI must run the Symfony interop test: install php-cli and php-symfony-lock.');
-}
+// Interop never skips: a missing PHP piece fails, naming the packages to install.
+requirePhp({ files: [symfonyAutoload], packages: ['php-cli', 'php-symfony-lock'] });
 
 const dir = tempDir();
 const resources = ['interop-simple', 'app:cache/rebuild ünïcode ✓', '../escape/attempt', 'x'.repeat(300)];
@@ -34,7 +19,7 @@ const fixture = phpFixture((resource, mode) => [script, dir, resource, mode]);
 const tryPhp = fixture.tryOnce;
 const holdInPhp = fixture.hold;
 
-describe.skipIf(!available)('interop with PHP Symfony FlockStore (same directory)', () => {
+describe('interop with PHP Symfony FlockStore (same directory)', () => {
   const factory = new LockFactory(new FlockStore(dir));
 
   it.each(resources)('a PHP holder excludes lockwright, then lets it in (%s)', async (resource) => {

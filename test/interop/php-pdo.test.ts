@@ -1,39 +1,24 @@
 // A PHP process using Symfony 5.4's PdoStore and a lockwright process using SqlStore on
 // the same table exclude each other, both ways, on PostgreSQL, MariaDB and SQLite: same
 // table, same sha256 ids, same expiry column in Unix seconds by the database clock.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LockFactory, SqlStore } from '../../src/index.js';
-import { phpFixture } from '../helpers/php.js';
+import { phpFixture, requirePhp } from '../helpers/php.js';
 import { mysqlPool, postgresPool, sqliteDatabase, sqliteFile, tableName } from '../helpers/sql-servers.js';
 
 const script = fileURLToPath(new URL('./fixtures/symfony-pdo.php', import.meta.url));
 const symfonyPdoStore = '/usr/share/php/Symfony/Component/Lock/Store/PdoStore.php';
 
-function phpPdoAvailable(): boolean {
-  try {
-    const modules = execFileSync('php', ['-m'], { encoding: 'utf8' });
-    return ['pdo_pgsql', 'pdo_mysql', 'pdo_sqlite'].every((m) => new RegExp(`^${m}$`, 'm').test(modules)) && existsSync(symfonyPdoStore);
-  } catch {
-    return false;
-  }
-}
-
-const available = phpPdoAvailable();
-// CI installs php-cli, php-symfony-lock and php8.2-pgsql/-mysql/-sqlite3 (.ci/run): there,
-// a missing one is a failure, not a reason to skip.
-if (!available && process.env.CI) {
-  throw new Error('CI must run the Symfony PdoStore interop test: install php-cli, php-symfony-lock, php8.2-pgsql, php8.2-mysql and php8.2-sqlite3.');
-}
+// Interop never skips: a missing PHP piece fails, naming the packages to install.
+requirePhp({ extensions: ['pdo_pgsql', 'pdo_mysql', 'pdo_sqlite'], files: [symfonyPdoStore], packages: ['php-cli', 'php-symfony-lock', 'php8.2-pgsql', 'php8.2-mysql', 'php8.2-sqlite3'] });
 
 const pgTable = tableName('php_pg');
 const myTable = tableName('php_my');
-const pool = available ? await postgresPool([pgTable]) : null;
-const myPool = available ? await mysqlPool([myTable]) : null;
+const pool = await postgresPool([pgTable]);
+const myPool = await mysqlPool([myTable]);
 const file = sqliteFile();
-const db = available ? sqliteDatabase(file) : null;
+const db = sqliteDatabase(file);
 
 const targets = [
   { name: 'PostgreSQL', pdo: 'pgsql:host=127.0.0.1;port=5432;dbname=test', user: 'postgres', table: pgTable, store: () => new SqlStore(pool!, { table: pgTable }) },
@@ -42,7 +27,7 @@ const targets = [
 ];
 const resources = ['interop-pdo', 'app:cache/rebuild ünïcode ✓'];
 
-describe.skipIf(!available).each(targets)('interop with PHP Symfony PdoStore ($name)', ({ pdo, user, table, store }) => {
+describe.each(targets)('interop with PHP Symfony PdoStore ($name)', ({ pdo, user, table, store }) => {
   const fixture = phpFixture((resource, mode) => [script, pdo, user, table, resource, mode]);
 
   it.each(resources)('a PHP holder excludes lockwright, then lets it in (%s)', async (resource) => {

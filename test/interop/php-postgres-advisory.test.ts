@@ -2,39 +2,24 @@
 // database exclude each other, both ways: the same crc32 lock ids on the same
 // single-bigint advisory locks, shared locks included; and each side's waits are woken
 // by the other's release (both wait on the server).
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { LockFactory, PostgreSqlStore } from '../../src/index.js';
-import { phpFixture } from '../helpers/php.js';
+import { phpFixture, requirePhp } from '../helpers/php.js';
 import { pgClient, until } from '../helpers/postgres.js';
 
 const script = fileURLToPath(new URL('./fixtures/symfony-postgres-advisory.php', import.meta.url));
 const symfonyStore = '/usr/share/php/Symfony/Component/Lock/Store/PostgreSqlStore.php';
 
-function phpPgsqlAvailable(): boolean {
-  try {
-    const modules = execFileSync('php', ['-m'], { encoding: 'utf8' });
-    return /^pdo_pgsql$/m.test(modules) && existsSync(symfonyStore);
-  } catch {
-    return false;
-  }
-}
+// Interop never skips: a missing PHP piece fails, naming the packages to install.
+requirePhp({ extensions: ['pdo_pgsql'], files: [symfonyStore], packages: ['php-cli', 'php-symfony-lock', 'php8.2-pgsql'] });
 
-const available = phpPgsqlAvailable();
-// CI installs php-cli, php-symfony-lock and php8.2-pgsql (.ci/run): there, a missing one
-// is a failure, not a reason to skip.
-if (!available && process.env.CI) {
-  throw new Error('CI must run the Symfony PostgreSqlStore interop test: install php-cli, php-symfony-lock and php8.2-pgsql.');
-}
-
-const client = available ? await pgClient() : null;
+const client = await pgClient();
 const fixture = phpFixture((resource, mode) => [script, resource, mode]);
 const resources = ['interop-pg-advisory', 'app:cache/rebuild ünïcode ✓'];
 
-describe.skipIf(!available)('interop with PHP Symfony PostgreSqlStore (same database)', () => {
+describe('interop with PHP Symfony PostgreSqlStore (same database)', () => {
   const factory = () => new LockFactory(new PostgreSqlStore(client!));
 
   it.each(resources)('a PHP holder excludes lockwright, and its release wakes a lockwright waiter (%s)', async (resource) => {
