@@ -15,6 +15,7 @@ export type StoreConfig =
   | { driver: 'file' | 'flock'; path?: string; mode?: number; prefix?: string }
   | { driver: 'semaphore'; namespace?: string; mode?: number; prefix?: string }
   | { driver: 'redis'; url?: string; prefix?: string }
+  | { driver: 'memcached' | 'zookeeper'; url: string; prefix?: string }
   | DatabaseStoreConfig
   | { driver: 'memory' | 'in-memory'; prefix?: string }
   | { driver: 'null'; prefix?: string }
@@ -64,7 +65,7 @@ export interface LockManagerConfig {
   logger?: Logger;
 }
 
-export const DRIVERS = ['file', 'flock', 'semaphore', 'redis', 'database', 'memory', 'in-memory', 'null', 'dsn', 'custom'] as const;
+export const DRIVERS = ['file', 'flock', 'semaphore', 'redis', 'database', 'memcached', 'zookeeper', 'memory', 'in-memory', 'null', 'dsn', 'custom'] as const;
 
 export interface ResolvedConfig {
   default: string;
@@ -98,6 +99,8 @@ const STORE_KEYS: Record<StoreConfig['driver'], readonly string[]> = {
   semaphore: ['driver', 'namespace', 'mode', 'prefix'],
   redis: ['driver', 'url', 'prefix'],
   database: ['driver', 'url', 'table', 'id_col', 'token_col', 'expiration_col', 'prefix'],
+  memcached: ['driver', 'url', 'prefix'],
+  zookeeper: ['driver', 'url', 'prefix'],
   memory: ['driver', 'prefix'],
   'in-memory': ['driver', 'prefix'],
   null: ['driver', 'prefix'],

@@ -27,6 +27,17 @@ export function buildStore(name: string, config: StoreConfig): PersistingStore {
       return createStore(config.url);
     case 'database':
       return buildDatabaseStore(name, config);
+    case 'memcached':
+    case 'zookeeper': {
+      // The url must name the driver's own scheme: a redis:// url under `memcached` is a slip.
+      const url = typeof config.url === 'string' ? config.url.trim() : '';
+      if (!url.toLowerCase().startsWith(`${config.driver}://`)) {
+        throw new InvalidArgumentError(
+          `Store "${name}": the ${config.driver} driver needs a "url" such as ${config.driver === 'memcached' ? 'memcached://127.0.0.1:11211' : 'zookeeper://127.0.0.1:2181'}; got ${describeValue(config.url)}.`,
+        );
+      }
+      return createStore(url);
+    }
     case 'dsn':
       return createStore(config.dsn);
     case 'custom':
