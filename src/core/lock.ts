@@ -69,6 +69,13 @@ const LOCK_OPTIONS = [...LOCK_OPTION_KEYS, 'logger'];
 /** Errors already published as lost/expired, so that no path publishes one twice. */
 const published = new WeakSet<object>();
 
+/**
+ * How long past its deadline (or its abort) a store's own wait may take to settle before
+ * Lock cuts it off. Stores settle at their deadline, after an exact cancellation; this is
+ * only the backstop for one that does not (a silent server, a client that queues).
+ */
+const STORE_SETTLES_GRACE_MS = 1_000;
+
 export class Lock implements AsyncDisposable {
   readonly key: Key;
   readonly #store: PersistingStore;
@@ -216,6 +223,7 @@ export class Lock implements AsyncDisposable {
               : (store as BlockingStore).waitAndSave(this.key, options),
           wait,
           deadline,
+          STORE_SETTLES_GRACE_MS,
         );
       } catch (error) {
         // A native wait only conflicts when its timeout ran out.
@@ -230,7 +238,7 @@ export class Lock implements AsyncDisposable {
   async #pollUntilSaved(trySave: () => Promise<void>, wait: ParsedAcquireOptions, deadline: number | null): Promise<boolean> {
     for (;;) {
       try {
-        if (!(await this.#bounded(trySave, wait, deadline))) return false;
+        if (!(await this.#bounded(trySave, wait, deadline, 0))) return false;
         return true;
       } catch (error) {
         if (!(error instanceof LockConflictedError)) throw error;
@@ -248,8 +256,14 @@ export class Lock implements AsyncDisposable {
    * false when the timeout ran out first; rejects with `signal.reason` on abort. A call
    * given up on that succeeds later has its lock deleted, so nothing stays held.
    * `timeout: 0` means one try: that try is bounded by the signal only.
+   *
+   * `grace`: a store's own wait takes the timeout and signal too, and its answer is the
+   * better one (a storage failure rather than "timed out"; an exact cancellation that has
+   * let go of the kernel or the server before it settles). Such a call gets `grace` ms
+   * past the deadline or the abort to settle by itself; only a store that overruns that
+   * is cut off here. A plain save (which knows nothing of limits) gets none.
    */
-  async #bounded(call: () => Promise<void>, wait: ParsedAcquireOptions, deadline: number | null): Promise<boolean> {
+  async #bounded(call: () => Promise<void>, wait: ParsedAcquireOptions, deadline: number | null, grace: number): Promise<boolean> {
     const timed = deadline !== null && wait.timeout! > 0;
     const signal = wait.signal;
     if (!timed && !signal) {
@@ -261,9 +275,13 @@ export class Lock implements AsyncDisposable {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
     const limits = new Promise<false>((resolve, reject) => {
-      if (timed) timer = setTimeout(() => resolve(false), Math.max(deadline - performance.now(), 0));
+      if (timed) timer = setTimeout(() => resolve(false), Math.max(deadline - performance.now(), 0) + grace);
       if (signal) {
-        onAbort = () => reject(signal.reason);
+        onAbort = () => {
+          if (grace === 0) return reject(signal.reason);
+          clearTimeout(timer);
+          timer = setTimeout(() => reject(signal.reason), grace);
+        };
         signal.addEventListener('abort', onAbort, { once: true });
       }
     });

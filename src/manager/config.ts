@@ -112,7 +112,7 @@ const GLUEFUL_HINTS: Readonly<Record<string, string>> = {
   max_wait: "Glueful's retry.max_wait is in seconds: write maxWait with a unit, e.g. maxWait: '10s'.",
   times: 'waitAndExecute retries every retry.delay until retry.maxWait runs out, however many attempts that takes: bound the wait with maxWait.',
   connection:
-    'A named connection is not something lockwright can look up: give url (a redis:// DSN), or driver "custom" with your own client\'s store.',
+    'A named connection is not something lockwright can look up: give url (a DSN: redis://…, postgres://…), or driver "custom" with your own client\'s store.',
   extension: "Lock files always have Symfony's names (sf.<name>.<hash>.lock), so that PHP and Node processes exclude each other.",
   ttl: "A lock's TTL is the manager's ttl or each call's { ttl }; a store has none of its own here.",
   table: 'The database drivers are not available in this version; use driver "dsn" with a supported DSN.',

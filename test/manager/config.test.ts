@@ -88,9 +88,10 @@ describe('configuration from the environment', () => {
     [{ LOCK_DRIVER: 'redis' }, 'LOCK_DRIVER=redis needs LOCK_REDIS_URL'],
     [{ LOCK_DRIVER: 'redis', LOCK_REDIS_CONNECTION: 'default' }, 'LOCK_REDIS_CONNECTION is set, but names a Glueful connection'],
     [{ LOCK_REDIS_CONNECTION: 'cache' }, 'set LOCK_REDIS_URL=redis://host:6379'],
-    [{ LOCK_DB_TABLE: 'locks' }, 'LOCK_DB_TABLE is set, but is for the database drivers'],
+    [{ LOCK_DB_CONNECTION: 'main' }, 'LOCK_DB_CONNECTION is set, but names a Glueful connection'],
     [{ LOCK_TIMEOUT: '5' }, 'LOCK_TIMEOUT is set, but it is not a lockwright variable (known: LOCK_DRIVER,'],
-    [{ LOCK_DRIVER: 'database' }, 'LOCK_DRIVER="database" is not a lock driver'],
+    [{ LOCK_DRIVER: 'database' }, 'LOCK_DRIVER=database needs LOCK_DB_URL'],
+    [{ LOCK_DRIVER: 'mongodb' }, 'LOCK_DRIVER="mongodb" is not a lock driver'],
   ])('rejects %j naming the variable and the value', (env, message) => {
     expect(() => configFromEnv(env)).toThrow(InvalidArgumentError);
     expect(() => configFromEnv(env)).toThrow(message);

@@ -53,7 +53,7 @@ describe('LockManager database driver', () => {
   });
 
   it.each([
-    [{ LOCK_DRIVER: 'database' }, /needs a "url".*LOCK_DB_URL/],
+    [{ LOCK_DRIVER: 'database' }, /LOCK_DRIVER=database needs LOCK_DB_URL/],
     [{ LOCK_DRIVER: 'database', LOCK_DB_URL: 'postgres://u:s3cret@/x' }, /Invalid store DSN/],
     [{ LOCK_DRIVER: 'database', LOCK_DB_URL: PG_URL, LOCK_DB_TABLE: 'locks; drop' }, /"table" must be an SQL identifier/],
   ])('refuses %j with an error naming what is wrong', async (env, message) => {
@@ -79,7 +79,7 @@ describe('LockManager database driver', () => {
         await manager.close();
       }
     };
-    await expect(build({ connection: 'default' })()).rejects.toThrow(/no "connection" key/);
+    await expect(build({ connection: 'default' })()).rejects.toThrow(/unknown option "connection".*give url \(a DSN/);
     await expect(build({ id_col: 'bad col' })()).rejects.toThrow(/key "id_col"/);
     await expect(build({ table: 'x', url: 'postgresql+advisory://h/db' })()).rejects.toThrow(/advisory-lock DSN takes no table keys/);
   });

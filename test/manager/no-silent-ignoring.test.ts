@@ -58,7 +58,7 @@ describe("Glueful's config keys", () => {
     [{ stores: { file: { driver: 'file', extension: '.lock' } } }, /Store "file" \(driver file\): unknown option "extension".*sf\.<name>\.<hash>\.lock/],
     [{ stores: { redis: { driver: 'redis', url: 'redis://h', ttl: 300 } } }, /unknown option "ttl".*manager's ttl/],
     [{ timeout: 5 }, /LockManager config: unknown option "timeout" \(known: default, stores, prefix, ttl, retry, metrics, logger\)/],
-    [{ stores: { db: { driver: 'database', table: 'locks' } } }, /Store "db": unknown driver "database"/],
+    [{ stores: { db: { driver: 'database', url: 'sqlite::memory:', connection: 'main' } } }, /Store "db" \(driver database\): unknown option "connection"/],
     [{ stores: { x: { driver: 'custom' } } }, /driver "custom" needs "store"/],
     [{ stores: { f: { driver: 'file', mode: '0660' } } }, /"mode" must be file permission bits/],
     [{ metrics: 'yes' }, /"metrics" must be a boolean/],
