@@ -11,6 +11,7 @@ import { Workspace } from './harness/workspace.js';
 import { dropUnavailable } from './libraries/index.js';
 import { contention } from './scenarios/contention.js';
 import { cpu } from './scenarios/cpu.js';
+import { databases } from './scenarios/databases.js';
 import { handoff } from './scenarios/handoff.js';
 import { instrumentation } from './scenarios/instrumentation.js';
 import { physicalLimit } from './scenarios/physical-limit.js';
@@ -28,6 +29,7 @@ const scenarios: Record<string, Scenario> = {
   threadpool,
   cpu,
   redis,
+  databases,
   scale,
 };
 
