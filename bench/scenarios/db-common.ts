@@ -5,7 +5,7 @@
 import type { BenchContext } from '../harness/context.js';
 import type { Child } from '../harness/children.js';
 import type { Table } from '../harness/report.js';
-import { formatMs, formatNumber, formatRatio, summarize, timedCallsEach, type LatencySummary } from '../harness/stats.js';
+import { formatMs, formatNumber, formatRatio, summarize, timedCallsEach, timedRound, type LatencySummary } from '../harness/stats.js';
 import type { LockEnv } from '../harness/workspace.js';
 import type { Library } from '../libraries/index.js';
 import { measureHandoffs, startHandoffWaiter, type HandoffBudget } from './handoff.js';
@@ -57,7 +57,12 @@ export interface PairResult {
 }
 
 /** Uncontended acquire(blocking) + release of each library, one process, rounds interleaved. */
-export async function measurePairs(libraries: Library[], env: LockEnv, label: string, budget: { rounds: number; roundMs: number }): Promise<PairResult[]> {
+export async function measurePairs(
+  libraries: Library[],
+  env: LockEnv,
+  label: string,
+  budget: { rounds: number; roundMs: number; warmupMs?: number },
+): Promise<PairResult[]> {
   const cleanups: Array<() => unknown> = [];
   try {
     const ops: Array<() => Promise<unknown>> = [];
@@ -71,6 +76,9 @@ export async function measurePairs(libraries: Library[], env: LockEnv, label: st
         await lock.release();
       });
     }
+    // A server that has just started (a JVM compiling its hot paths) needs longer than
+    // timedCallsEach's own warm-up round.
+    if (budget.warmupMs) for (const op of ops) await timedRound(op, budget.warmupMs);
     const results = await timedCallsEach(ops, budget);
     return results.map((result, i) => ({ library: libraries[i]!, ...result }));
   } finally {
