@@ -19,7 +19,17 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   ]);
 }
 
-const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+/** The message's first line and its causes' (a store's "Failed to acquire" says little alone), without trailing dots. */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e !== undefined && parts.length < 4; e = (e as { cause?: unknown } | null)?.cause) {
+    const line = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.replace(/\.+$/, '');
+    if (!parts.some((part) => part.includes(line))) parts.push(line);
+    if (!(e instanceof Error)) break;
+  }
+  return parts.join(': ');
+}
+const firstLine = describeError;
 
 /** The libraries that can take and give back a lock now; the others with the reason. */
 export async function probe(libraries: Library[], env: LockEnv, label: string): Promise<{ available: Library[]; missing: string[] }> {

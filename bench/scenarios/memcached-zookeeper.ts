@@ -42,14 +42,14 @@ export async function memcachedZookeeper(context: BenchContext): Promise<Section
   failed.push(...missing);
   if (!available.some((library) => library.backend !== 'redis')) throw new Error(`no store reachable: ${failed.join('; ')}`);
 
-  const budget = { rounds: quick ? 3 : 7, roundMs: quick ? 100 : 400, warmupMs: quick ? 1_000 : 3_000 };
+  const budget = { rounds: quick ? 3 : 7, roundMs: quick ? 100 : 400, warmupMs: quick ? 500 : 3_000 };
   const pairs = await measurePairs(available, env, label, budget);
 
   const handoffBudget = (library: Library) =>
-    library.pollMs ? { count: quick ? 40 : 400, seconds: quick ? 1 : 8 } : { count: quick ? 100 : 1_000, seconds: quick ? 1.5 : 12 };
+    library.pollMs ? { count: quick ? 40 : 400, seconds: quick ? 1 : 8 } : { count: quick ? 60 : 1_000, seconds: quick ? 1 : 12 };
   const handoffs = await measureHandoffsEach(context, available, handoffBudget);
 
-  const seconds = quick ? 1 : 5;
+  const seconds = quick ? 0.5 : 5;
   const fairness: ContentionResult[] = [];
   const hammered = available.filter((library) => library.backend !== 'redis');
   const hammers = await startHammers(workspace, workspace.env);
