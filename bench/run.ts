@@ -11,8 +11,10 @@ import { Workspace } from './harness/workspace.js';
 import { dropUnavailable } from './libraries/index.js';
 import { contention } from './scenarios/contention.js';
 import { cpu } from './scenarios/cpu.js';
+import { databases } from './scenarios/databases.js';
 import { handoff } from './scenarios/handoff.js';
 import { instrumentation } from './scenarios/instrumentation.js';
+import { memcachedZookeeper } from './scenarios/memcached-zookeeper.js';
 import { physicalLimit } from './scenarios/physical-limit.js';
 import { redis } from './scenarios/redis.js';
 import { scale } from './scenarios/scale.js';
@@ -28,6 +30,8 @@ const scenarios: Record<string, Scenario> = {
   threadpool,
   cpu,
   redis,
+  databases,
+  'memcached-zookeeper': memcachedZookeeper,
   scale,
 };
 
@@ -75,6 +79,7 @@ try {
 }
 
 const redisServer = await context.redisIfStarted();
+const { memcached, zookeeper } = await context.serversStarted();
 const report = renderReport(
   {
     facts: [
@@ -82,6 +87,8 @@ const report = renderReport(
       ['Filesystem', filesystem],
       ['Peers', `${describePeers()} (fs-ext and os-lock compile from source at install with node-gyp)`],
       ...(redisServer ? ([['Redis', `redis-server ${redisServer.version} started by the bench on 127.0.0.1:${redisServer.port}, no persistence`]] as Array<[string, string]>) : []),
+      ...(memcached ? ([['Memcached', `memcached ${memcached.version} started by the bench on 127.0.0.1:${memcached.port}`]] as Array<[string, string]>) : []),
+      ...(zookeeper ? ([['ZooKeeper', `ZooKeeper ${zookeeper.version} (standalone) started by the bench on 127.0.0.1:${zookeeper.port}`]] as Array<[string, string]>) : []),
       ...(unavailable.length > 0 ? ([['Not measured', unavailable.join('; ')]] as Array<[string, string]>) : []),
       ['Date', new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC'],
       ['Command', `\`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\``],

@@ -1,7 +1,10 @@
 // What every scenario gets: the mode, the workspace, and the shared measurements
-// (physical limits, the redis-server) made once per run by whichever scenario asks first.
+// (physical limits, the redis-server, memcached, ZooKeeper) made once per run by
+// whichever scenario asks first.
+import { startMemcachedServer, type MemcachedServer } from './memcached-server.js';
 import { measurePhysicalLimits, type PhysicalLimits } from './physical.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
+import { startZookeeperServer, type ZookeeperServer } from './zookeeper-server.js';
 import type { Section } from './report.js';
 import type { Workspace } from './workspace.js';
 
@@ -12,6 +15,10 @@ export interface BenchContext {
   redis(): Promise<RedisServer>;
   /** The redis-server, if some scenario started it (for the report's header). */
   redisIfStarted(): Promise<RedisServer | undefined>;
+  memcached(): Promise<MemcachedServer>;
+  zookeeper(): Promise<ZookeeperServer>;
+  /** The servers some scenario started, for the report's header. */
+  serversStarted(): Promise<{ memcached?: MemcachedServer; zookeeper?: ZookeeperServer }>;
 }
 
 export type Scenario = (context: BenchContext) => Promise<Section>;
@@ -19,11 +26,19 @@ export type Scenario = (context: BenchContext) => Promise<Section>;
 export function createContext(workspace: Workspace, quick: boolean): BenchContext {
   let limits: Promise<PhysicalLimits> | undefined;
   let redis: Promise<RedisServer> | undefined;
+  let memcached: Promise<MemcachedServer> | undefined;
+  let zookeeper: Promise<ZookeeperServer> | undefined;
   return {
     quick,
     workspace,
     limits: () => (limits ??= measurePhysicalLimits(workspace, quick)),
     redis: () => (redis ??= startRedisServer(workspace)),
     redisIfStarted: async () => redis?.catch(() => undefined),
+    memcached: () => (memcached ??= startMemcachedServer(workspace)),
+    zookeeper: () => (zookeeper ??= startZookeeperServer(workspace)),
+    serversStarted: async () => {
+      const [m, z] = await Promise.all([memcached?.catch(() => undefined), zookeeper?.catch(() => undefined)]);
+      return { ...(m ? { memcached: m } : {}), ...(z ? { zookeeper: z } : {}) };
+    },
   };
 }

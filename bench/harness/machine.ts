@@ -22,7 +22,7 @@ export function describeFilesystem(dir: string): string {
 
 /** Installed versions of the peers measured (from their package.json). */
 export function describePeers(): string {
-  const peers = ['proper-lockfile', 'fs-ext', 'os-lock', 'fs-native-extensions', 'redlock', '@sesamecare-oss/redlock', 'redis-semaphore', 'ioredis'];
+  const peers = ['proper-lockfile', 'fs-ext', 'os-lock', 'fs-native-extensions', 'redlock', '@sesamecare-oss/redlock', 'redis-semaphore', 'ioredis', 'advisory-lock', 'pg', 'mysql2', 'better-sqlite3', 'memcached', 'node-zookeeper-client'];
   const require = createRequire(import.meta.url);
   return peers
     .map((name) => {

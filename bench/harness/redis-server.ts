@@ -1,8 +1,8 @@
 // The run's own redis-server: a free port on 127.0.0.1, no persistence, killed at the
 // end of the run. Never the shared server on 6379.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
 import { sleep } from './stats.js';
 import type { Workspace } from './workspace.js';
 
@@ -10,17 +10,6 @@ export interface RedisServer {
   port: number;
   pid: number;
   version: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startRedisServer(workspace: Workspace): Promise<RedisServer> {

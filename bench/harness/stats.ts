@@ -80,3 +80,39 @@ export function formatRatio(value: number): string {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Like opsPerSecondEach, for ops slow enough (a network round trip or more) to time one
+ * by one: the median ops/s over the rounds, and every call's latency in µs for
+ * percentiles. Rounds interleaved, a short warm-up round each first.
+ */
+export async function timedCallsEach(ops: Op[], options: { rounds: number; roundMs: number }): Promise<Array<{ rate: number; latency: LatencySummary }>> {
+  const round = async (op: Op, ms: number, samples: number[] | undefined) => {
+    const started = process.hrtime.bigint();
+    const deadline = started + BigInt(Math.round(ms * 1e6));
+    let done = 0;
+    let now = started;
+    while (now < deadline) {
+      const before = now;
+      const result = op();
+      if (isThenable(result)) await result;
+      now = process.hrtime.bigint();
+      samples?.push(Number(now - before) / 1e3);
+      done++;
+    }
+    return done / (Number(now - started) / 1e9);
+  };
+  for (const op of ops) await round(op, Math.min(100, options.roundMs), undefined);
+  const rates: number[][] = ops.map(() => []);
+  const samples: number[][] = ops.map(() => []);
+  for (let r = 0; r < options.rounds; r++) {
+    for (const [i, op] of ops.entries()) rates[i]!.push(await round(op, options.roundMs, samples[i]));
+  }
+  return ops.map((_, i) => ({ rate: median(rates[i]!), latency: summarize(samples[i]!) }));
+}
+
+/** Milliseconds from µs, with a precision that suits their size. */
+export function formatMs(us: number): string {
+  const ms = us / 1e3;
+  return ms >= 100 ? formatNumber(ms, 0) : ms >= 10 ? formatNumber(ms, 1) : formatNumber(ms, 2);
+}

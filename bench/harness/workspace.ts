@@ -1,6 +1,6 @@
 // Scratch space for one run, and everything that must be undone afterwards: lock
 // directories, System V semaphore sets (they outlive processes), child processes and
-// servers. dispose() runs even when a scenario throws.
+// servers (redis, memcached, ZooKeeper). dispose() runs even when a scenario throws.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,18 +15,30 @@ export interface LockEnv {
   namespace: string;
   /** Port of the run's own redis-server, once started. */
   redisPort?: number;
+  /** Port of the run's own memcached, once started. */
+  memcachedPort?: number;
+  /** Port of the run's own ZooKeeper, once started. */
+  zookeeperPort?: number;
 }
 
 export class Workspace {
   readonly dir = mkdtempSync(join(tmpdir(), 'lockwright-bench-'));
   readonly namespace = `lockwright-bench-${process.pid}`;
   redisPort: number | undefined;
+  memcachedPort: number | undefined;
+  zookeeperPort: number | undefined;
   readonly #semaphores = new Set<string>();
   readonly #cleanups: Array<() => void> = [];
   #disposed = false;
 
   get env(): LockEnv {
-    return { dir: this.dir, namespace: this.namespace, ...(this.redisPort ? { redisPort: this.redisPort } : {}) };
+    return {
+      dir: this.dir,
+      namespace: this.namespace,
+      ...(this.redisPort ? { redisPort: this.redisPort } : {}),
+      ...(this.memcachedPort ? { memcachedPort: this.memcachedPort } : {}),
+      ...(this.zookeeperPort ? { zookeeperPort: this.zookeeperPort } : {}),
+    };
   }
 
   /** A resource name whose semaphore set (if any gets created) is removed at the end. */

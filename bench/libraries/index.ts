@@ -1,11 +1,15 @@
 // Every library measured, in table order: lockwright first, then its peers.
+import { advisoryLock } from './advisory-lock.js';
 import { fsExt } from './fs-ext.js';
 import { fsNativeExtensions } from './fs-native-extensions.js';
 import { lockwrightFlock, lockwrightRedis, lockwrightSemaphore } from './lockwright.js';
+import { lockwrightMysqlAdvisory, lockwrightPgAdvisory, lockwrightSqlMysql, lockwrightSqlPostgres, lockwrightSqlSqlite } from './lockwright-databases.js';
+import { lockwrightMemcached, lockwrightZookeeper } from './lockwright-kv.js';
 import { osLock } from './os-lock.js';
 import { properLockfileDefault, properLockfileTight } from './proper-lockfile.js';
 import { redisSemaphore } from './redis-semaphore.js';
 import { redlockV4, sesameRedlock } from './redlock.js';
+import { tableLock } from './table-lock.js';
 import type { Library } from './types.js';
 
 export type { BenchLock, Library, Session } from './types.js';
@@ -22,13 +26,27 @@ export const localLibraries: Library[] = [
 
 export const redisLibraries: Library[] = [lockwrightRedis, redisSemaphore, redlockV4, sesameRedlock];
 
+export const databaseLibraries: Library[] = [
+  lockwrightPgAdvisory,
+  lockwrightMysqlAdvisory,
+  lockwrightSqlPostgres,
+  lockwrightSqlMysql,
+  lockwrightSqlSqlite,
+  advisoryLock,
+  tableLock,
+];
+
+export const kvLibraries: Library[] = [lockwrightMemcached, lockwrightZookeeper];
+
+const allLists = [localLibraries, redisLibraries, databaseLibraries, kvLibraries];
+
 /**
  * Leaves out the peers whose package cannot be loaded here (a native build that failed
  * at install) and says which and why, for the report.
  */
 export async function dropUnavailable(): Promise<string[]> {
   const missing: string[] = [];
-  for (const list of [localLibraries, redisLibraries]) {
+  for (const list of allLists) {
     for (const library of [...list]) {
       if (!library.package) continue;
       try {
@@ -43,7 +61,7 @@ export async function dropUnavailable(): Promise<string[]> {
 }
 
 export function libraryById(id: string): Library {
-  const library = [...localLibraries, ...redisLibraries].find((candidate) => candidate.id === id);
+  const library = allLists.flat().find((candidate) => candidate.id === id);
   if (!library) throw new Error(`unknown library ${id}`);
   return library;
 }

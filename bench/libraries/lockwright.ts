@@ -13,9 +13,9 @@ function wrap(lock: Lock): BenchLock {
   };
 }
 
-const lockwright = () => import('../../dist/index.js');
+export const lockwright = () => import('../../dist/index.js');
 
-async function session(store: PersistingStore, ttl?: number, close = async () => {}): Promise<Session> {
+export async function session(store: PersistingStore, ttl?: number, close = async () => {}): Promise<Session> {
   const factory = new (await lockwright()).LockFactory(store);
   return { lock: (resource) => wrap(factory.createLock(resource, ttl === undefined ? {} : { ttl })), close };
 }

@@ -24,7 +24,7 @@ export interface Library {
   id: string;
   /** Row label: the package and, where it matters, the class or setting. */
   name: string;
-  backend: 'local' | 'redis';
+  backend: 'local' | 'redis' | 'database' | 'memcached' | 'zookeeper';
   /** The npm package the adapter loads (a peer that failed to install is left out). */
   package?: string;
   /** How a blocked acquire waits, with the settings used: printed under the tables. */
