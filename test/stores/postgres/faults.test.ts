@@ -1,27 +1,13 @@
 // A PostgreSqlStore whose session the server ends (pg_terminate_backend, as a restart or
 // an admin would): every Lock held on it learns at once (signal aborted, "lost"
 // published), isAcquired() is false, nothing crashes, and a DSN store reconnects.
-import diagnostics from 'node:diagnostics_channel';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockFactory, LockStorageError, PostgreSqlStore, channelNames, type LostMessage } from '../../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { LockFactory, LockStorageError, PostgreSqlStore } from '../../../src/index.js';
+import { watchLost } from '../../helpers/lost-watch.js';
 import { PG_DSN, pgClient, until } from '../../helpers/postgres.js';
 
 const admin = await pgClient();
-const lost: LostMessage[] = [];
-const onLost = (m: unknown) => lost.push(m as LostMessage);
-const uncaught: unknown[] = [];
-const onUncaught = (error: unknown) => uncaught.push(error);
-
-beforeAll(() => {
-  diagnostics.subscribe(channelNames.lost, onLost);
-  process.on('uncaughtException', onUncaught);
-  process.on('unhandledRejection', onUncaught);
-});
-afterAll(() => {
-  diagnostics.unsubscribe(channelNames.lost, onLost);
-  process.off('uncaughtException', onUncaught);
-  process.off('unhandledRejection', onUncaught);
-});
+const { lost, uncaught } = watchLost();
 
 const terminate = (pid: number) => admin.query('SELECT pg_terminate_backend($1)', [pid]);
 
