@@ -93,3 +93,26 @@ export async function expectRefusedWithoutSecret(store: AdvisoryStore, resource:
   expect(String((error as Error).message)).not.toMatch(secret);
   await store.close();
 }
+
+/**
+ * A DSN store whose session the server ends (`endSession`, given the resource held):
+ * the Lock's signal aborts, isAcquired() is false, the next acquire reconnects, and
+ * nothing went uncaught (`uncaught`, from lost-watch.ts).
+ */
+export async function expectDsnStoreReconnects(
+  store: AdvisoryStore,
+  resource: string,
+  endSession: (resource: string) => Promise<void>,
+  uncaught: unknown[],
+): Promise<void> {
+  const lock = new LockFactory(store).createLock(resource);
+  expect(await lock.acquire()).toBe(true);
+  const signal = lock.signal;
+  await endSession(resource);
+  expect(await until(() => signal.aborted)).toBe(true);
+  expect(await lock.isAcquired()).toBe(false);
+  expect(await lock.acquire()).toBe(true);
+  await lock.release();
+  await store.close();
+  expect(uncaught).toEqual([]);
+}

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Key, LockFactory, LockStorageError, MysqlStore } from '../../../src/index.js';
-import { expectOneStatementWait, expectWaitNeverBlocksStore, type ServerWaits } from '../../helpers/advisory-stores.js';
+import { expectDsnStoreReconnects, expectOneStatementWait, expectWaitNeverBlocksStore, type ServerWaits } from '../../helpers/advisory-stores.js';
 import { LockHolder } from '../../helpers/child.js';
 import { watchLost } from '../../helpers/lost-watch.js';
 import { MY_DSN, myConnection, usedBy, waitingFor } from '../../helpers/mysql.js';
@@ -106,16 +106,13 @@ describe('MysqlStore when the server kills the session', () => {
   });
 
   it('on a DSN store: aborts the signal, then reconnects for the next acquire', async () => {
-    const store = new MysqlStore(MY_DSN);
-    const lock = new LockFactory(store).createLock('my-lost-dsn');
-    expect(await lock.acquire()).toBe(true);
-    const signal = lock.signal;
-    await admin.query(`KILL ${await usedBy(admin, sha('my-lost-dsn'))}`);
-    expect(await until(() => signal.aborted)).toBe(true);
-    expect(await lock.isAcquired()).toBe(false);
-    expect(await lock.acquire()).toBe(true);
-    await lock.release();
-    await store.close();
-    expect(uncaught).toEqual([]);
+    await expectDsnStoreReconnects(
+      new MysqlStore(MY_DSN),
+      'my-lost-dsn',
+      async (resource) => {
+        await admin.query(`KILL ${await usedBy(admin, sha(resource))}`);
+      },
+      uncaught,
+    );
   });
 });
