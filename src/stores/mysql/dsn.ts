@@ -1,8 +1,7 @@
 // mysql+advisory:// and mariadb+advisory:// DSNs (Symfony 8.2's MysqlStore DSN), parsed
-// into mysql2 connection options, with errors that name what is wrong and never show a
-// password.
-import { InvalidArgumentError } from '../../core/errors.js';
-import { decodeDsnPart, redactDsn } from '../dsn.js';
+// into mysql2 connection options: the server URL is read by ../server-dsn.ts (errors that
+// name what is wrong and never show a password), MySQL's own options here.
+import { connectTimeoutMs, parseServerDsn } from '../server-dsn.js';
 
 export const ADVISORY_SCHEME = /^(mysql|mariadb)\+advisory:/i;
 
@@ -18,33 +17,14 @@ export interface MysqlConnectionConfig {
 }
 
 export function parseMysqlAdvisoryDsn(dsn: string): MysqlConnectionConfig {
-  const fail = (why: string) => new InvalidArgumentError(`Invalid MySQL DSN "${redactDsn(dsn)}": ${why}.`);
   const form = 'mysql+advisory://[user[:password]@]host[:port][/database][?options]';
-  if (!ADVISORY_SCHEME.test(dsn)) throw fail(`expected ${form}`);
-  let url: URL;
-  try {
-    url = new URL(dsn);
-  } catch {
-    throw fail(`it is not a valid URL (expected ${form})`);
-  }
-  const config: MysqlConnectionConfig = {};
-  if (url.hostname) config.host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (url.port) config.port = Number(url.port);
-  if (url.username) config.user = decodeDsnPart(url.username, dsn);
-  if (url.password) config.password = decodeDsnPart(url.password, dsn);
-  const database = url.pathname.replace(/^\//, '');
-  if (database.includes('/')) throw fail(`the path must be one database name, got "${database}"`);
-  if (database) config.database = decodeDsnPart(database, dsn);
-  for (const [name, value] of url.searchParams) {
+  const { parts, options, fail } = parseServerDsn(dsn, ADVISORY_SCHEME, 'MySQL', form);
+  const config: MysqlConnectionConfig = { ...parts };
+  for (const [name, value] of options) {
     switch (name) {
-      case 'connect_timeout': {
-        const seconds = Number(value);
-        if (value === '' || !Number.isFinite(seconds) || seconds <= 0) {
-          throw fail(`option "connect_timeout" must be a positive number of seconds, got "${value}"`);
-        }
-        config.connectTimeout = Math.ceil(seconds * 1000);
+      case 'connect_timeout':
+        config.connectTimeout = connectTimeoutMs(value, fail);
         break;
-      }
       case 'socket':
         config.socketPath = value;
         break;

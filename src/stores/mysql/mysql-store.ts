@@ -6,12 +6,12 @@
 // block the store's other operations (wait-connections.ts), and lost connections
 // reported to the Locks that held locks on them. Exclusive only: named locks have no
 // shared mode, so Lock.acquireRead() takes the lock exclusively (as Symfony's does).
-import { InvalidArgumentError, LockConflictedError, LockError, LockStorageError, NotSupportedError, describeValue } from '../../core/errors.js';
-import { validateTimeout } from '../../core/duration.js';
+import { InvalidArgumentError, LockConflictedError, NotSupportedError } from '../../core/errors.js';
 import type { Key } from '../../core/key.js';
-import { markLifetimeApplied, requestedLifetime } from '../../core/lifetime-request.js';
 import type { BlockingStore, VerifiedDeleteStore, WaitOptions } from '../../core/store.js';
+import { checkAdvisoryStoreOptions, checkWaitOptions, noExpiry } from '../advisory-store.js';
 import { loadOptionalPeer } from '../optional-peer.js';
+import { PinnedSessions, type SessionSource } from '../pinned-sessions.js';
 import { checkConnection, storageError, type MysqlConnection } from './client.js';
 import { parseMysqlAdvisoryDsn, type MysqlConnectionConfig } from './dsn.js';
 import { lockName } from './queries.js';
@@ -28,15 +28,10 @@ export interface MysqlStoreOptions {
   waitConnection?: () => Promise<MysqlConnection>;
 }
 
-type SessionSource = { kind: 'client'; session: PinnedSession } | { kind: 'owned'; connect: () => Promise<MysqlConnection> };
-
 export class MysqlStore implements BlockingStore, VerifiedDeleteStore {
   readonly verifiesDelete = true;
-  readonly #source: SessionSource;
+  readonly #sessions: PinnedSessions<PinnedSession, string>;
   readonly #waits: MysqlWaitConnections;
-  #owned: Promise<PinnedSession> | null = null;
-  #settled: PinnedSession | null = null;
-  #closed = false;
 
   /**
    * `connectionOrDsn`: a connected mysql2 connection (promise API, or callback API, used
@@ -45,47 +40,45 @@ export class MysqlStore implements BlockingStore, VerifiedDeleteStore {
    * after a loss, and closes its own connections; `mysql2` must be installed).
    */
   constructor(connectionOrDsn: MysqlConnection | object | string, options: MysqlStoreOptions = {}) {
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new InvalidArgumentError(`MysqlStore options must be an object; got ${describeValue(options)}.`);
-    }
-    for (const name of Object.keys(options)) {
-      if (name !== 'waitConnection') throw new InvalidArgumentError(`Unknown MysqlStore option "${name}" (known: waitConnection).`);
-    }
-    if (options.waitConnection !== undefined && typeof options.waitConnection !== 'function') {
-      throw new InvalidArgumentError(
-        `MysqlStore option "waitConnection" must be a function returning a connected mysql2 promise connection; got ${describeValue(options.waitConnection)}.`,
-      );
-    }
+    checkAdvisoryStoreOptions('MysqlStore', options, 'a connected mysql2 promise connection');
     let open: () => Promise<MysqlConnection>;
+    let source: SessionSource<PinnedSession>;
     if (typeof connectionOrDsn === 'string') {
       open = connector(parseMysqlAdvisoryDsn(connectionOrDsn.trim()));
-      this.#source = { kind: 'owned', connect: open };
+      const connect = open;
+      source = { kind: 'owned', connect: async () => pin(await connect()) };
     } else {
       const connection = checkConnection(connectionOrDsn);
-      this.#source = { kind: 'client', session: sessionOf(connectionOrDsn as object, connection) };
+      source = { kind: 'client', session: sessionOf(connectionOrDsn as object, connection) };
       open = () => openLike(connection);
     }
+    this.#sessions = new PinnedSessions({
+      store: 'MysqlStore',
+      source,
+      lockId: lockName,
+      storageError,
+      end: async (session) => {
+        await session.connection.end?.().catch(() => {});
+      },
+    });
     this.#waits = new MysqlWaitConnections(options.waitConnection ?? open);
   }
 
   async save(key: Key): Promise<void> {
-    await this.#call('acquire', key, (s, name) => s.locks.save(name, key, 'exclusive', key.resource));
+    await this.#sessions.call('acquire', key, (s, name) => s.locks.save(name, key, 'exclusive', key.resource));
     noExpiry(key);
   }
 
   async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidArgumentError(`Wait options must be an object; got ${describeValue(options)}.`);
-    }
-    if (options.timeout !== undefined) validateTimeout(options.timeout, 'options.timeout');
-    options.signal?.throwIfAborted();
-    await this.#call(
+    checkWaitOptions(options);
+    await this.#sessions.call(
       'acquire',
       key,
       (s, name) =>
         s.locks.wait(name, key, 'exclusive', key.resource, options, (left, signal) =>
           this.#waits.waitUntilFree(name, left, signal, s.connection),
         ),
+      undefined,
       options.signal,
     );
     noExpiry(key);
@@ -97,74 +90,21 @@ export class MysqlStore implements BlockingStore, VerifiedDeleteStore {
   }
 
   async delete(key: Key): Promise<void> {
-    const session = this.#current();
+    const session = this.#sessions.current();
     if (!session) return;
-    await this.#call('release', key, (s, name) => s.locks.delete(name, key), undefined, session);
+    await this.#sessions.call('release', key, (s, name) => s.locks.delete(name, key), session);
   }
 
   async exists(key: Key): Promise<boolean> {
-    const session = this.#current();
+    const session = this.#sessions.current();
     if (!session || session.locks.lost !== null) return false;
-    return this.#call('check', key, (s, name) => s.locks.exists(name, key), undefined, session);
+    return this.#sessions.call('check', key, (s, name) => s.locks.exists(name, key), session);
   }
 
   /** Closes the wait connections, and the pinned one if this store opened it (from a DSN). */
   async close(): Promise<void> {
-    this.#closed = true;
-    await this.#waits.close();
-    const owned = this.#owned;
-    this.#owned = null;
-    if (owned) {
-      const session = await owned.catch(() => null);
-      // Its locks end with it: the Locks holding them hear it now, not at some event.
-      session?.locks.markLost(new LockStorageError('The store was closed.'));
-      await session?.connection.end?.().catch(() => {});
-    }
+    await this.#sessions.close(() => this.#waits.close());
   }
-
-  async #call<T>(
-    action: string,
-    key: Key,
-    fn: (session: PinnedSession, name: string) => Promise<T>,
-    signal?: AbortSignal,
-    given?: PinnedSession,
-  ): Promise<T> {
-    const session = given ?? (await this.#session(action, key));
-    try {
-      return await fn(session, lockName(key.resource));
-    } catch (error) {
-      if (error instanceof LockError || (signal?.aborted && error === signal.reason)) throw error;
-      throw storageError(action, key.resource, error);
-    }
-  }
-
-  #current(): PinnedSession | null {
-    return this.#source.kind === 'client' ? this.#source.session : this.#settled;
-  }
-
-  async #session(action: string, key: Key): Promise<PinnedSession> {
-    if (this.#closed) throw new LockStorageError(`This MysqlStore is closed (while trying to ${action} the "${key.resource}" lock).`);
-    const source = this.#source;
-    if (source.kind === 'client') return source.session;
-    if (this.#owned === null || (this.#settled && this.#settled.locks.lost !== null)) {
-      const opening = source.connect().then((connection) => (this.#settled = pin(connection)));
-      this.#owned = opening;
-      opening.catch(() => {
-        if (this.#owned === opening) this.#owned = null;
-      });
-    }
-    try {
-      return await this.#owned!;
-    } catch (error) {
-      throw storageError(action, key.resource, error);
-    }
-  }
-}
-
-/** Named locks never expire: the Lock's TTL is as good as applied (no refresh round trip). */
-function noExpiry(key: Key): void {
-  const ttl = requestedLifetime(key);
-  if (ttl !== null) markLifetimeApplied(key, ttl);
 }
 
 interface Mysql2Promise {

@@ -1,113 +1,54 @@
-// The connections blocking waits run on, one per wait in progress, kept a few seconds
-// for the next wait: the same "wait, then try" scheme as PostgreSqlStore (see
-// ../postgres/wait-connections.ts for why): GET_LOCK(name, timeout) on a wait
-// connection, released in the same statement; the store then tries on its pinned
-// session. Aborting: KILL QUERY from the pinned session (never blocked), and the wait
-// connection is then discarded (closing it frees anything it might still hold).
-import { LockStorageError } from '../../core/errors.js';
+// MySQL's blocking wait, on a connection of the shared pool (../wait-connections.ts says
+// why waits run beside the pinned session and hold nothing afterwards: "wait, then
+// try"): GET_LOCK(name, timeout) on a wait connection, released in the same statement;
+// the store then tries on its pinned session. Aborting: KILL QUERY from the pinned
+// session (never blocked), and the wait connection is then discarded (closing it frees
+// anything it might still hold).
+import { AbortWatch, WaitConnectionPool } from '../wait-connections.js';
 import { firstRow, type MysqlConnection } from './client.js';
 import { FOREVER_SECONDS, KILL_QUERY, RELEASE_ALL, WAIT } from './queries.js';
 
-const IDLE_MS = 5_000;
-
 export class MysqlWaitConnections {
-  readonly #open: () => Promise<MysqlConnection>;
-  readonly #idle: MysqlConnection[] = [];
-  readonly #busy = new Set<MysqlConnection>();
-  #idleTimer: ReturnType<typeof setTimeout> | null = null;
-  #closed = false;
+  readonly #pool: WaitConnectionPool<MysqlConnection, MysqlConnection>;
 
+  /** `open` gives a new connected connection (the store's DSN, or the user's factory). */
   constructor(open: () => Promise<MysqlConnection>) {
-    this.#open = open;
+    this.#pool = new WaitConnectionPool({ store: 'MysqlStore', server: 'MySQL', open, prepare: async (c) => c, end });
   }
 
+  /**
+   * Waits until `name` could be granted. `control` is the pinned session, used to kill
+   * the wait from outside.
+   */
   async waitUntilFree(name: string, timeout: number | undefined, signal: AbortSignal | undefined, control: MysqlConnection): Promise<'free' | 'timeout'> {
-    signal?.throwIfAborted();
-    const connection = await this.#take();
-    if (signal?.aborted) {
-      // Aborted while the connection was being opened: nothing was asked of the server.
-      this.#giveBack(connection);
-      throw signal.reason;
-    }
-    let aborted = false;
-    let killing: Promise<unknown> = Promise.resolve();
-    const onAbort = () => {
-      aborted = true;
+    const pool = this.#pool;
+    const connection = await pool.take(signal);
+    const abort = new AbortWatch(signal, () => {
       const threadId = connection.threadId;
-      killing = threadId === null ? Promise.resolve() : control.query(KILL_QUERY(threadId)).catch(() => this.#discard(connection));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+      return threadId === null ? Promise.resolve() : control.query(KILL_QUERY(threadId)).catch(() => pool.discard(connection));
+    });
     const seconds = timeout === undefined ? FOREVER_SECONDS : Math.min(FOREVER_SECONDS, Math.max(0.001, timeout / 1000));
     try {
       const row = firstRow(await connection.query(WAIT, [name, seconds, name]));
-      if (aborted) throw signal!.reason;
+      if (abort.aborted) throw abort.reason;
       const got = row?.got === null || row?.got === undefined ? null : Number(row.got);
       if (got === null) throw new Error('GET_LOCK returned NULL');
-      this.#giveBack(connection);
+      pool.giveBack(connection);
       return got === 1 ? 'free' : 'timeout';
     } catch (error) {
-      await killing;
-      if (aborted) await letGo(connection);
-      this.#discard(connection);
-      if (aborted) throw signal!.reason;
-      throw new LockStorageError(`MySQL failed while waiting for a lock: ${(error as Error)?.message ?? error}`, { cause: error });
+      await abort.cancelling;
+      if (abort.aborted) await letGo(connection);
+      pool.discard(connection);
+      if (abort.aborted) throw abort.reason;
+      throw pool.waitFailed('a lock', error);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      abort.dispose();
     }
   }
 
+  /** Closes every wait connection; waits in progress fail. */
   async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
-    const all = [...this.#idle, ...this.#busy];
-    this.#idle.length = 0;
-    this.#busy.clear();
-    await Promise.all(all.map((c) => end(c)));
-  }
-
-  async #take(): Promise<MysqlConnection> {
-    if (this.#closed) throw new LockStorageError('This MysqlStore is closed.');
-    let connection = this.#idle.pop();
-    if (!connection) {
-      try {
-        connection = await this.#open();
-      } catch (error) {
-        throw new LockStorageError(`MySQL refused a connection for a lock wait: ${(error as Error)?.message ?? error}`, { cause: error });
-      }
-      connection.on('error', () => {});
-    }
-    this.#busy.add(connection);
-    return connection;
-  }
-
-  #giveBack(connection: MysqlConnection): void {
-    if (!this.#busy.delete(connection)) return;
-    if (this.#closed) {
-      void end(connection);
-      return;
-    }
-    this.#idle.push(connection);
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = null;
-      for (const c of this.#idle.splice(0)) void end(c);
-    }, IDLE_MS);
-    this.#idleTimer.unref();
-  }
-
-  #discard(connection: MysqlConnection): void {
-    const wasBusy = this.#busy.delete(connection);
-    const index = this.#idle.indexOf(connection);
-    if (index !== -1) this.#idle.splice(index, 1);
-    if (wasBusy || index !== -1) {
-      // Destroyed, never released to a pool: a killed or aborted session must not be reused.
-      try {
-        if (typeof connection.destroy === 'function') connection.destroy();
-        else void end(connection);
-      } catch {
-        // Already closed.
-      }
-    }
+    await this.#pool.close();
   }
 }
 
@@ -136,9 +77,11 @@ function fromPool(connection: MysqlConnection): boolean {
   return typeof connection.release === 'function' && (inner === undefined || typeof inner.release === 'function');
 }
 
-async function end(connection: MysqlConnection): Promise<void> {
+/** Released to its pool or ended; `destroy`: destroyed (a killed session must not be reused). */
+async function end(connection: MysqlConnection, destroy: boolean): Promise<void> {
   try {
-    if (fromPool(connection)) connection.release!();
+    if (destroy && typeof connection.destroy === 'function') connection.destroy();
+    else if (fromPool(connection)) connection.release!();
     else await connection.end?.();
   } catch {
     // Already closed.

@@ -1,9 +1,9 @@
 // postgresql+advisory://, pgsql+advisory:// (and postgres+advisory://) DSNs, as
 // Symfony's DoctrineDbalPostgreSqlStore reads them: the "+advisory" suffix picks the
 // advisory-lock store, the rest is an ordinary PostgreSQL URL. Parsed into `pg.Client`
-// options, with errors that name what is wrong and never show a password.
-import { InvalidArgumentError } from '../../core/errors.js';
-import { decodeDsnPart, redactDsn } from '../dsn.js';
+// options; the server URL is read by ../server-dsn.ts (errors that name what is wrong
+// and never show a password), PostgreSQL's own options here.
+import { connectTimeoutMs, parseServerDsn } from '../server-dsn.js';
 
 export const ADVISORY_SCHEME = /^(postgres|postgresql|pgsql)\+advisory:/i;
 
@@ -22,23 +22,10 @@ export interface PgConnectionConfig {
 }
 
 export function parsePostgresAdvisoryDsn(dsn: string): PgConnectionConfig {
-  const fail = (why: string) => new InvalidArgumentError(`Invalid PostgreSQL DSN "${redactDsn(dsn)}": ${why}.`);
-  if (!ADVISORY_SCHEME.test(dsn)) throw fail('expected postgresql+advisory://[user[:password]@]host[:port][/database][?options]');
-  let url: URL;
-  try {
-    url = new URL(dsn);
-  } catch {
-    throw fail('it is not a valid URL (expected postgresql+advisory://[user[:password]@]host[:port][/database][?options])');
-  }
-  const config: PgConnectionConfig = { application_name: 'lockwright' };
-  if (url.hostname) config.host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (url.port) config.port = Number(url.port);
-  if (url.username) config.user = decodeDsnPart(url.username, dsn);
-  if (url.password) config.password = decodeDsnPart(url.password, dsn);
-  const database = url.pathname.replace(/^\//, '');
-  if (database.includes('/')) throw fail(`the path must be one database name, got "${database}"`);
-  if (database) config.database = decodeDsnPart(database, dsn);
-  for (const [name, value] of url.searchParams) {
+  const form = 'postgresql+advisory://[user[:password]@]host[:port][/database][?options]';
+  const { parts, options, fail } = parseServerDsn(dsn, ADVISORY_SCHEME, 'PostgreSQL', form);
+  const config: PgConnectionConfig = { application_name: 'lockwright', ...parts };
+  for (const [name, value] of options) {
     switch (name) {
       case 'sslmode':
         if (value === 'disable') config.ssl = false;
@@ -46,15 +33,9 @@ export function parsePostgresAdvisoryDsn(dsn: string): PgConnectionConfig {
         else if (value === 'verify-full') config.ssl = { rejectUnauthorized: true };
         else throw fail(`option "sslmode" must be disable, require, no-verify or verify-full, got "${value}"`);
         break;
-      case 'connect_timeout': {
-        // libpq's unit: seconds.
-        const seconds = Number(value);
-        if (value === '' || !Number.isFinite(seconds) || seconds <= 0) {
-          throw fail(`option "connect_timeout" must be a positive number of seconds, got "${value}"`);
-        }
-        config.connectionTimeoutMillis = Math.ceil(seconds * 1000);
+      case 'connect_timeout':
+        config.connectionTimeoutMillis = connectTimeoutMs(value, fail);
         break;
-      }
       case 'application_name':
         config.application_name = value;
         break;

@@ -5,13 +5,13 @@
 // the store's other operations (wait-connections.ts: "wait, then try"), and lost
 // connections reported to the Locks that held locks on them (session.ts).
 // No TTL: a lock lives until released or until its session ends.
-import { InvalidArgumentError, LockConflictedError, LockError, LockStorageError, NotSupportedError, describeValue } from '../../core/errors.js';
-import { validateTimeout } from '../../core/duration.js';
+import { InvalidArgumentError, NotSupportedError, LockConflictedError } from '../../core/errors.js';
 import type { Key } from '../../core/key.js';
-import { markLifetimeApplied, requestedLifetime } from '../../core/lifetime-request.js';
 import type { BlockingSharedLockStore, BlockingStore, VerifiedDeleteStore, WaitOptions } from '../../core/store.js';
+import { checkAdvisoryStoreOptions, checkWaitOptions, noExpiry } from '../advisory-store.js';
 import type { LockMode } from '../session-locks.js';
 import { loadOptionalPeer } from '../optional-peer.js';
+import { PinnedSessions, type SessionSource } from '../pinned-sessions.js';
 import { checkClient, storageError, type PostgresClient } from './client.js';
 import { parsePostgresAdvisoryDsn, type PgConnectionConfig } from './dsn.js';
 import { advisoryLockId } from './lock-id.js';
@@ -28,16 +28,11 @@ export interface PostgreSqlStoreOptions {
   waitConnection?: () => Promise<PostgresClient>;
 }
 
-/** Where the pinned session comes from: the user's client, or connections the store opens. */
-type SessionSource = { kind: 'client'; session: PinnedSession } | { kind: 'owned'; connect: () => Promise<PostgresClient> };
-
 export class PostgreSqlStore implements BlockingStore, BlockingSharedLockStore, VerifiedDeleteStore {
   /** delete() unlocks on the server and knows the answer: no exists() after it. */
   readonly verifiesDelete = true;
-  readonly #source: SessionSource;
+  readonly #sessions: PinnedSessions<PinnedSession, number>;
   readonly #waits: PgWaitConnections;
-  #owned: Promise<PinnedSession> | null = null;
-  #closed = false;
 
   /**
    * `clientOrDsn`: a connected `pg.Client`, a `PoolClient` from `await pool.connect()`
@@ -45,38 +40,37 @@ export class PostgreSqlStore implements BlockingStore, BlockingSharedLockStore, 
    * a loss, and closes its own connections; `pg` must be installed).
    */
   constructor(clientOrDsn: PostgresClient | string, options: PostgreSqlStoreOptions = {}) {
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new InvalidArgumentError(`PostgreSqlStore options must be an object; got ${describeValue(options)}.`);
-    }
-    for (const name of Object.keys(options)) {
-      if (name !== 'waitConnection') {
-        throw new InvalidArgumentError(`Unknown PostgreSqlStore option "${name}" (known: waitConnection).`);
-      }
-    }
-    if (options.waitConnection !== undefined && typeof options.waitConnection !== 'function') {
-      throw new InvalidArgumentError(
-        `PostgreSqlStore option "waitConnection" must be a function returning a connected client; got ${describeValue(options.waitConnection)}.`,
-      );
-    }
+    checkAdvisoryStoreOptions('PostgreSqlStore', options, 'a connected client');
     let open: () => Promise<PostgresClient>;
+    let source: SessionSource<PinnedSession>;
     if (typeof clientOrDsn === 'string') {
       open = connector(parsePostgresAdvisoryDsn(clientOrDsn.trim()));
-      this.#source = { kind: 'owned', connect: open };
+      const connect = open;
+      source = { kind: 'owned', connect: async () => pin(await connect()) };
     } else {
       const client = checkClient(clientOrDsn);
-      this.#source = { kind: 'client', session: sessionOf(client) };
+      source = { kind: 'client', session: sessionOf(client) };
       open = () => openLike(client);
     }
+    this.#sessions = new PinnedSessions({
+      store: 'PostgreSqlStore',
+      source,
+      lockId: advisoryLockId,
+      storageError,
+      end: async (session) => {
+        await session.client.end?.().catch(() => {});
+      },
+    });
     this.#waits = new PgWaitConnections(options.waitConnection ?? open);
   }
 
   async save(key: Key): Promise<void> {
-    await this.#call('acquire', key, (s, id) => s.locks.save(id, key, 'exclusive', key.resource));
+    await this.#sessions.call('acquire', key, (s, id) => s.locks.save(id, key, 'exclusive', key.resource));
     noExpiry(key);
   }
 
   async saveRead(key: Key): Promise<void> {
-    await this.#call('acquire', key, (s, id) => s.locks.save(id, key, 'shared', key.resource));
+    await this.#sessions.call('acquire', key, (s, id) => s.locks.save(id, key, 'shared', key.resource));
     noExpiry(key);
   }
 
@@ -94,15 +88,15 @@ export class PostgreSqlStore implements BlockingStore, BlockingSharedLockStore, 
   }
 
   async delete(key: Key): Promise<void> {
-    const session = this.#current();
+    const session = this.#sessions.current();
     if (!session) return;
-    await this.#call('release', key, (s, id) => s.locks.delete(id, key), session);
+    await this.#sessions.call('release', key, (s, id) => s.locks.delete(id, key), session);
   }
 
   async exists(key: Key): Promise<boolean> {
-    const session = this.#current();
+    const session = this.#sessions.current();
     if (!session || session.locks.lost !== null) return false;
-    return this.#call('check', key, (s, id) => s.locks.exists(id, key), session);
+    return this.#sessions.call('check', key, (s, id) => s.locks.exists(id, key), session);
   }
 
   /**
@@ -111,25 +105,12 @@ export class PostgreSqlStore implements BlockingStore, BlockingSharedLockStore, 
    * yours to close.
    */
   async close(): Promise<void> {
-    this.#closed = true;
-    await this.#waits.close();
-    const owned = this.#owned;
-    this.#owned = null;
-    if (owned) {
-      const session = await owned.catch(() => null);
-      // Its locks end with it: the Locks holding them hear it now, not at some event.
-      session?.locks.markLost(new LockStorageError('The store was closed.'));
-      await session?.client.end?.().catch(() => {});
-    }
+    await this.#sessions.close(() => this.#waits.close());
   }
 
   async #wait(key: Key, mode: LockMode, options: WaitOptions): Promise<void> {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidArgumentError(`Wait options must be an object; got ${describeValue(options)}.`);
-    }
-    if (options.timeout !== undefined) validateTimeout(options.timeout, 'options.timeout');
-    options.signal?.throwIfAborted();
-    await this.#call(
+    checkWaitOptions(options);
+    await this.#sessions.call(
       'acquire',
       key,
       (s, id) =>
@@ -141,64 +122,6 @@ export class PostgreSqlStore implements BlockingStore, BlockingSharedLockStore, 
     );
     noExpiry(key);
   }
-
-  /** Runs `fn` on the pinned session; driver failures become LockStorageError. */
-  async #call<T>(
-    action: string,
-    key: Key,
-    fn: (session: PinnedSession, id: number) => Promise<T>,
-    given?: PinnedSession,
-    signal?: AbortSignal,
-  ): Promise<T> {
-    const session = given ?? (await this.#session(action, key));
-    try {
-      return await fn(session, advisoryLockId(key.resource));
-    } catch (error) {
-      if (error instanceof LockError || (signal?.aborted && error === signal.reason)) throw error;
-      throw storageError(action, key.resource, error);
-    }
-  }
-
-  /** The session now in use, without opening one. */
-  #current(): PinnedSession | null {
-    if (this.#source.kind === 'client') return this.#source.session;
-    return settled.get(this) ?? null;
-  }
-
-  async #session(action: string, key: Key): Promise<PinnedSession> {
-    if (this.#closed) throw new LockStorageError(`This PostgreSqlStore is closed (while trying to ${action} the "${key.resource}" lock).`);
-    const source = this.#source;
-    if (source.kind === 'client') return source.session;
-    const current = settled.get(this);
-    if (this.#owned === null || (current && current.locks.lost !== null)) {
-      const opening = source.connect().then((client) => {
-        const session = pin(client);
-        settled.set(this, session);
-        return session;
-      });
-      this.#owned = opening;
-      opening.catch(() => {
-        if (this.#owned === opening) this.#owned = null;
-      });
-    }
-    try {
-      return await this.#owned!;
-    } catch (error) {
-      throw storageError(action, key.resource, error);
-    }
-  }
-}
-
-/** The last session an owning store connected (readable without awaiting). */
-const settled = new WeakMap<PostgreSqlStore, PinnedSession>();
-
-/**
- * Advisory locks never expire, so whatever TTL the Lock asks for is as good as applied:
- * it need not follow the save with a refresh (a pg_locks round trip) to set it.
- */
-function noExpiry(key: Key): void {
-  const ttl = requestedLifetime(key);
-  if (ttl !== null) markLifetimeApplied(key, ttl);
 }
 
 /** Opens connections for a DSN store (pg is loaded on first use, not at import). */

@@ -4,62 +4,37 @@
 // other operations; a waiter in another process resumes on release; killing the
 // holder's connection aborts lock.signal.
 import { createHash } from 'node:crypto';
-import diagnostics from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Key, LockFactory, LockStorageError, MysqlStore, channelNames, type LostMessage } from '../../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { Key, LockFactory, LockStorageError, MysqlStore } from '../../../src/index.js';
+import { expectDsnStoreReconnects, expectOneStatementWait, expectWaitNeverBlocksStore, type ServerWaits } from '../../helpers/advisory-stores.js';
 import { LockHolder } from '../../helpers/child.js';
+import { watchLost } from '../../helpers/lost-watch.js';
 import { MY_DSN, myConnection, usedBy, waitingFor } from '../../helpers/mysql.js';
 import { until } from '../../helpers/postgres.js';
 
 const script = fileURLToPath(new URL('../../fixtures/advisory-lock-holder.mjs', import.meta.url));
 const admin = await myConnection();
 const sha = (r: string) => createHash('sha256').update(r).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const lost: LostMessage[] = [];
-const onLost = (m: unknown) => lost.push(m as LostMessage);
-const uncaught: unknown[] = [];
-const onUncaught = (error: unknown) => uncaught.push(error);
+const { lost, uncaught } = watchLost();
 
-beforeAll(() => {
-  diagnostics.subscribe(channelNames.lost, onLost);
-  process.on('uncaughtException', onUncaught);
-  process.on('unhandledRejection', onUncaught);
-});
-afterAll(() => {
-  diagnostics.unsubscribe(channelNames.lost, onLost);
-  process.off('uncaughtException', onUncaught);
-  process.off('unhandledRejection', onUncaught);
-});
+type Wait = Awaited<ReturnType<typeof waitingFor>>[number];
+/** GET_LOCK waits in the process list: same thread, same statement, its clock running. */
+const getLockWaits: ServerWaits<Wait> = {
+  on: (resource) => waitingFor(admin, sha(resource)),
+  same(first, later) {
+    expect(later.id).toBe(first.id);
+    expect(Number(later.time)).toBeGreaterThan(Number(first.time) + 1_000);
+  },
+  async gone(first) {
+    const [rows] = await admin.query('SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?', [first.id]);
+    return (rows as unknown[]).length === 0;
+  },
+};
 
 describe('MysqlStore waits', () => {
   it('waits with one GET_LOCK on the server, not by polling', async () => {
-    const holder = new MysqlStore(await myConnection());
-    const waiter = new MysqlStore(await myConnection());
-    const resource = 'my-one-statement';
-    const held = new Key(resource);
-    await holder.save(held);
-    const key = new Key(resource);
-    const waiting = waiter.waitAndSave(key);
-    expect(await until(async () => (await waitingFor(admin, sha(resource))).length === 1)).toBe(true);
-    const [first] = await waitingFor(admin, sha(resource));
-    await sleep(1_200);
-    const [later] = await waitingFor(admin, sha(resource));
-    // The same thread, in the same statement, its clock still running: nobody re-asked.
-    expect(later!.id).toBe(first!.id);
-    expect(Number(later!.time)).toBeGreaterThan(Number(first!.time) + 1_000);
-    await holder.delete(held);
-    await waiting;
-    expect(await waiter.exists(key)).toBe(true);
-    await waiter.delete(key);
-    await Promise.all([holder.close(), waiter.close()]);
-    // close() closed the wait connection too (kept idle for the next wait until then).
-    expect(
-      await until(async () => {
-        const [rows] = await admin.query('SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?', [first!.id]);
-        return (rows as unknown[]).length === 0;
-      }),
-    ).toBe(true);
+    await expectOneStatementWait(new MysqlStore(await myConnection()), new MysqlStore(await myConnection()), 'my-one-statement', getLockWaits, 1_200);
   });
 
   it('times out and aborts leaving nothing held or waiting', async () => {
@@ -89,21 +64,7 @@ describe('MysqlStore waits', () => {
   });
 
   it('never lets a pending wait hold up other operations of the same store', async () => {
-    const holder = new MysqlStore(await myConnection());
-    const store = new MysqlStore(await myConnection());
-    const held = new Key('my-blocked');
-    await holder.save(held);
-    const factory = new LockFactory(store);
-    const waiting = factory.createLock('my-blocked').acquire(true);
-    expect(await until(async () => (await waitingFor(admin, sha('my-blocked'))).length === 1)).toBe(true);
-    for (let i = 0; i < 20; i++) {
-      const other = factory.createLock(`my-free-${i}`);
-      expect(await other.acquire()).toBe(true);
-      await other.release();
-    }
-    await holder.delete(held);
-    expect(await waiting).toBe(true);
-    await Promise.all([holder.close(), store.close()]);
+    await expectWaitNeverBlocksStore(new MysqlStore(await myConnection()), new MysqlStore(await myConnection()), 'my-blocked', getLockWaits.on);
   });
 
   it('wakes a waiter in another process on release', async () => {
@@ -145,16 +106,13 @@ describe('MysqlStore when the server kills the session', () => {
   });
 
   it('on a DSN store: aborts the signal, then reconnects for the next acquire', async () => {
-    const store = new MysqlStore(MY_DSN);
-    const lock = new LockFactory(store).createLock('my-lost-dsn');
-    expect(await lock.acquire()).toBe(true);
-    const signal = lock.signal;
-    await admin.query(`KILL ${await usedBy(admin, sha('my-lost-dsn'))}`);
-    expect(await until(() => signal.aborted)).toBe(true);
-    expect(await lock.isAcquired()).toBe(false);
-    expect(await lock.acquire()).toBe(true);
-    await lock.release();
-    await store.close();
-    expect(uncaught).toEqual([]);
+    await expectDsnStoreReconnects(
+      new MysqlStore(MY_DSN),
+      'my-lost-dsn',
+      async (resource) => {
+        await admin.query(`KILL ${await usedBy(admin, sha(resource))}`);
+      },
+      uncaught,
+    );
   });
 });

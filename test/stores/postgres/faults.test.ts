@@ -1,27 +1,14 @@
 // A PostgreSqlStore whose session the server ends (pg_terminate_backend, as a restart or
 // an admin would): every Lock held on it learns at once (signal aborted, "lost"
 // published), isAcquired() is false, nothing crashes, and a DSN store reconnects.
-import diagnostics from 'node:diagnostics_channel';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockFactory, LockStorageError, PostgreSqlStore, channelNames, type LostMessage } from '../../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { LockFactory, LockStorageError, PostgreSqlStore } from '../../../src/index.js';
+import { expectDsnStoreReconnects } from '../../helpers/advisory-stores.js';
+import { watchLost } from '../../helpers/lost-watch.js';
 import { PG_DSN, pgClient, until } from '../../helpers/postgres.js';
 
 const admin = await pgClient();
-const lost: LostMessage[] = [];
-const onLost = (m: unknown) => lost.push(m as LostMessage);
-const uncaught: unknown[] = [];
-const onUncaught = (error: unknown) => uncaught.push(error);
-
-beforeAll(() => {
-  diagnostics.subscribe(channelNames.lost, onLost);
-  process.on('uncaughtException', onUncaught);
-  process.on('unhandledRejection', onUncaught);
-});
-afterAll(() => {
-  diagnostics.unsubscribe(channelNames.lost, onLost);
-  process.off('uncaughtException', onUncaught);
-  process.off('unhandledRejection', onUncaught);
-});
+const { lost, uncaught } = watchLost();
 
 const terminate = (pid: number) => admin.query('SELECT pg_terminate_backend($1)', [pid]);
 
@@ -47,23 +34,19 @@ describe('PostgreSqlStore when the server ends the session', () => {
   });
 
   it('on a DSN store: aborts the signal, then reconnects for the next acquire', async () => {
-    const store = new PostgreSqlStore(PG_DSN);
-    const factory = new LockFactory(store);
-    const lock = factory.createLock('pg-lost-dsn');
-    expect(await lock.acquire()).toBe(true);
-    const signal = lock.signal;
-    const { rows } = await admin.query(
-      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = $1::oid AND granted",
-      [String((await import('node:zlib')).crc32(Buffer.from('pg-lost-dsn')))],
+    await expectDsnStoreReconnects(
+      new PostgreSqlStore(PG_DSN),
+      'pg-lost-dsn',
+      async (resource) => {
+        const { rows } = await admin.query(
+          "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = $1::oid AND granted",
+          [String((await import('node:zlib')).crc32(Buffer.from(resource)))],
+        );
+        expect(rows).toHaveLength(1);
+        await terminate(rows[0].pid);
+      },
+      uncaught,
     );
-    expect(rows).toHaveLength(1);
-    await terminate(rows[0].pid);
-    expect(await until(() => signal.aborted)).toBe(true);
-    expect(await lock.isAcquired()).toBe(false);
-    expect(await lock.acquire()).toBe(true);
-    await lock.release();
-    await store.close();
-    expect(uncaught).toEqual([]);
   });
 
   it('fails a wait whose wait connection is terminated, with a typed error', async () => {

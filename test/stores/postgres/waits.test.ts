@@ -5,6 +5,7 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Key, LockFactory, PostgreSqlStore } from '../../../src/index.js';
+import { expectOneStatementWait, expectWaitNeverBlocksStore, type ServerWaits } from '../../helpers/advisory-stores.js';
 import { advisoryHolders, pgClient, until } from '../../helpers/postgres.js';
 
 const admin = await pgClient();
@@ -21,33 +22,24 @@ async function waitingOn(id: number): Promise<Array<{ pid: number; query_start: 
   return rows;
 }
 
+type Wait = Awaited<ReturnType<typeof waitingOn>>[number];
+/** Advisory transaction-lock waits in pg_stat_activity: same backend, same statement. */
+const advisoryWaits: ServerWaits<Wait> = {
+  on: (resource) => waitingOn(crc32(Buffer.from(resource))),
+  same(first, later) {
+    expect(later.pid).toBe(first.pid);
+    expect(later.query_start.getTime()).toBe(first.query_start.getTime());
+  },
+  async gone(first) {
+    return (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [first.pid])).rows.length === 0;
+  },
+};
+
 describe('PostgreSqlStore waits', () => {
   it('waits with one statement on the server, not by polling', async () => {
-    const holder = new PostgreSqlStore(await pgClient());
-    const waiter = new PostgreSqlStore(await pgClient());
-    const resource = 'pg-one-statement';
-    const id = crc32(Buffer.from(resource));
-    const held = new Key(resource);
-    await holder.save(held);
-    const key = new Key(resource);
-    const waiting = waiter.waitAndSave(key);
-    expect(await until(async () => (await waitingOn(id)).length === 1)).toBe(true);
-    const [first] = await waitingOn(id);
-    expect(first!.query).toMatch(/pg_advisory_xact_lock\(\d+::bigint\)/);
-    await sleep(1_500);
-    // Still the same backend, in the same statement, 1.5 s later: nobody re-asked.
-    const [later] = await waitingOn(id);
-    expect(later!.pid).toBe(first!.pid);
-    expect(later!.query_start.getTime()).toBe(first!.query_start.getTime());
-    await holder.delete(held);
-    await waiting;
-    expect(await waiter.exists(key)).toBe(true);
-    await waiter.delete(key);
-    await Promise.all([holder.close(), waiter.close()]);
-    // close() closed the wait connection too (kept idle for the next wait until then).
-    expect(
-      await until(async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [first!.pid])).rows.length === 0),
-    ).toBe(true);
+    await expectOneStatementWait(new PostgreSqlStore(await pgClient()), new PostgreSqlStore(await pgClient()), 'pg-one-statement', advisoryWaits, 1_500, (first) =>
+      expect(first.query).toMatch(/pg_advisory_xact_lock\(\d+::bigint\)/),
+    );
   });
 
   it('times out with lock_timeout and leaves nothing held or waiting', async () => {
@@ -91,23 +83,7 @@ describe('PostgreSqlStore waits', () => {
   });
 
   it('never lets a pending wait hold up other operations of the same store', async () => {
-    const holder = new PostgreSqlStore(await pgClient());
-    const store = new PostgreSqlStore(await pgClient());
-    const held = new Key('pg-blocked');
-    await holder.save(held);
-    const factory = new LockFactory(store);
-    const waiting = factory.createLock('pg-blocked').acquire(true);
-    expect(await until(async () => (await waitingOn(crc32(Buffer.from('pg-blocked')))).length === 1)).toBe(true);
-    // Meanwhile the store takes and releases other locks as if nothing waited.
-    for (let i = 0; i < 20; i++) {
-      const other = factory.createLock(`pg-free-${i}`);
-      expect(await other.acquire()).toBe(true);
-      expect(await other.isAcquired()).toBe(true);
-      await other.release();
-    }
-    await holder.delete(held);
-    expect(await waiting).toBe(true);
-    await Promise.all([holder.close(), store.close()]);
+    await expectWaitNeverBlocksStore(new PostgreSqlStore(await pgClient()), new PostgreSqlStore(await pgClient()), 'pg-blocked', advisoryWaits.on);
   });
 
   it('waits for a shared lock while a writer holds, and lets many readers in at once', async () => {
