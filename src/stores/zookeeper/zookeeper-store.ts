@@ -9,7 +9,7 @@ import { validateTimeout } from '../../core/duration.js';
 import type { Key } from '../../core/key.js';
 import type { BlockingStore, VerifiedDeleteStore, WaitOptions } from '../../core/store.js';
 import { Code, CreateMode, ZookeeperTimeoutError, codeOf, isZookeeperClient, storageError, type ZookeeperClient } from './client.js';
-import { lockNode } from './paths.js';
+import { WAITER_PREFIX, lockNode, queueFolder } from './paths.js';
 import { ZookeeperSession } from './session.js';
 import { waitInQueue } from './wait-queue.js';
 
@@ -69,8 +69,14 @@ export class ZookeeperStore implements BlockingStore, VerifiedDeleteStore {
   async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
     if (options.timeout !== undefined) validateTimeout(options.timeout, 'options.timeout');
     options.signal?.throwIfAborted();
-    // A free lock is taken at once; otherwise the waiter joins the queue.
-    if (await this.#tryCreate(key)) return;
+    // A free lock is taken at once, unless others already queue for it: a waiter that
+    // tried first would overtake them every time it releases and comes back (8 processes
+    // measured 0.27 min/max per process that way). Then the waiter joins the queue.
+    if (await this.#othersQueue(key)) {
+      // Already ours (an acquire of a held lock): queueing behind waiters for our own
+      // node would wait for ourselves.
+      if (key.hasState(TOKEN) && (await this.exists(key))) return;
+    } else if (await this.#tryCreate(key)) return;
     if (options.timeout === 0) throw new LockConflictedError(`Timed out after 0 ms waiting for the "${key.resource}" lock.`);
     const taker = { take: () => this.#tryCreate(key), giveBack: () => this.delete(key) };
     try {
@@ -107,6 +113,17 @@ export class ZookeeperStore implements BlockingStore, VerifiedDeleteStore {
       return data !== null && data.toString() === token;
     } catch (error) {
       throw storageError('check', key.resource, error);
+    }
+  }
+
+  /** Whether any waiter (of any process) queues for `key`'s lock now. */
+  async #othersQueue(key: Key): Promise<boolean> {
+    try {
+      const children = await this.#session.ops.getChildren(queueFolder(lockNode(key.resource)));
+      return children.some((child) => child.startsWith(WAITER_PREFIX));
+    } catch (error) {
+      if (codeOf(error) === Code.NO_NODE) return false;
+      throw storageError('acquire', key.resource, error);
     }
   }
 

@@ -85,6 +85,33 @@ describe('ZookeeperStore node layout (Symfony ZookeeperStore)', () => {
     await store.delete(holder);
   });
 
+  it('a holder that releases and waits again queues behind the waiter already there (no barging)', async () => {
+    const other = await server.client();
+    const [mine, theirs] = [new ZookeeperStore(client), new ZookeeperStore(other)];
+    const first = new Key('no-barging');
+    await mine.save(first);
+    const waiter = new Key('no-barging');
+    const order: string[] = [];
+    const waiting = theirs.waitAndSave(waiter, { timeout: 20_000 }).then(() => order.push('waiter'));
+    await expect.poll(() => children('/lockwright-waiters/no-barging'), { timeout: 10_000, interval: 20 }).toHaveLength(1);
+    await mine.delete(first);
+    const again = new Key('no-barging');
+    const back = mine.waitAndSave(again, { timeout: 20_000 }).then(() => order.push('holder again'));
+    await waiting;
+    expect(order).toEqual(['waiter']);
+    await theirs.delete(waiter);
+    await back;
+    expect(order).toEqual(['waiter', 'holder again']);
+    // And an acquire of a lock this key already holds returns at once, queue or not.
+    const third = new Key('no-barging');
+    const queued = theirs.waitAndSave(third, { timeout: 20_000 });
+    await expect.poll(() => children('/lockwright-waiters/no-barging'), { timeout: 10_000, interval: 20 }).toHaveLength(1);
+    await mine.waitAndSave(again, { timeout: 5_000 });
+    await mine.delete(again);
+    await queued;
+    await theirs.delete(third);
+  });
+
   it('never keeps a key that held a lock serializable, and locks do not expire', async () => {
     const lock = new LockFactory(new ZookeeperStore(client)).createLock('no-expiry', { ttl: 100 });
     expect(await lock.acquire()).toBe(true);
