@@ -1,17 +1,25 @@
-// Waits of SqlStore (the shape of redis/wait-queue.ts, copied rather than shared so
-// that the two can change apart). Per key id, waiters of this process queue first in,
-// first out, and only the head talks to the database: it listens for the id's release
-// (NOTIFY on PostgreSQL, a release by this store elsewhere), tries, and on a conflict
-// sleeps until woken or until a fallback poll fires. The poll is bounded by the holder's
-// remaining life by the database clock (a crashed holder costs at most its TTL) and by
-// `pollInterval` (a release nobody announced, such as a PHP holder's, costs at most that).
-import { LockConflictedError } from '../../core/errors.js';
-import type { WaitOptions } from '../../core/store.js';
-import { setLongTimeout } from '../../core/wait.js';
-import type { Listening, ReleaseNotifier } from './notifier.js';
+// Waits of the stores that poll a server, with or without a release notifier (SqlStore:
+// PostgreSQL NOTIFY; MemcachedStore: none). One copy, so that a fix to how a wait ends
+// reaches every store that uses it. Per key id, waiters of this process queue first in,
+// first out, and only the head talks to the server (one poller per key and process, not
+// one per waiter): it listens for the id's release when there is a notifier, tries, and
+// on a conflict sleeps until woken (a release by this store, or a notifier's message) or
+// until a fallback poll fires. The poll is bounded by the holder's remaining life when
+// the store knows it (a crashed holder costs at most its TTL) and by `pollInterval` (a
+// release nobody announced, such as a PHP holder's, costs at most that).
+//
+// A wait ends when the lock is granted, or when its timeout or signal says so. A try in
+// flight then decides, within STOP_GRACE_MS: a grant still counts after a timeout and is
+// given back after an abort. A server that does not answer within the grace does not
+// hold the caller longer: the wait rejects, and a grant that comes later is given back.
+// RedisStore keeps its own queue (redis/wait-queue.ts): it retries through outages with
+// a backoff, tries before subscribing, and gives a try in flight a much shorter grace.
+import { LockConflictedError } from '../core/errors.js';
+import type { WaitOptions } from '../core/store.js';
+import { setLongTimeout } from '../core/wait.js';
 
-/** How long an abort waits for an attempt in flight before rejecting anyway. */
-const ABANDON_GRACE_MS = 2_000;
+/** How long an ended wait (timeout or abort) gives a try in flight before rejecting anyway. */
+const STOP_GRACE_MS = 2_000;
 
 export type Attempt = { granted: true } | { granted: false; /** ms the holder's key lives; <0 unknown */ retryIn: number };
 
@@ -21,21 +29,31 @@ export interface WaitSource {
   abandon(): Promise<void>;
 }
 
+export interface Listening {
+  /** Settles once the listener is in place, failed, or slow; never rejects. */
+  readonly ready: Promise<void>;
+  close(): void;
+}
+
+/** What tells the head that its key was released elsewhere (PostgreSQL's NOTIFY). */
+export interface ReleaseListener {
+  listen(id: string, onRelease: () => void): Listening;
+}
+
 class Waiter {
   running = false;
-  /** Set once: why the waiter must stop at once, a grant included (an abort). */
+  /** Set once: why the waiter must stop at once, a grant included (an abort, or a grace run out). */
   cancelled: { reason: unknown } | null = null;
   /**
    * The timeout ran out while this waiter was trying: the attempt in flight (and at least
    * one attempt: `timeout: 0` tries once) still decides; the next conflict ends the wait.
    */
   expired: Error | null = null;
-  /** A release was published since the last attempt was sent. */
+  /** A release was announced since the last attempt was sent: the next sleep is skipped. */
   woken = false;
   #nap: (() => void) | null = null;
 
   constructor(
-    readonly id: string,
     readonly source: WaitSource,
     readonly finish: (error?: unknown) => void,
   ) {}
@@ -45,7 +63,7 @@ class Waiter {
     this.#nap?.();
   }
 
-  /** Sleeps `ms`, or less when woken or cancelled. */
+  /** Sleeps `ms`, or less when woken, cancelled or expired. */
   sleep(ms: number): Promise<void> {
     if (this.woken || this.cancelled !== null || this.expired !== null) return Promise.resolve();
     return new Promise<void>((resolve) => {
@@ -59,19 +77,25 @@ class Waiter {
   }
 }
 
-export class SqlWaitQueues {
+export class WaitQueues {
   readonly #queues = new Map<string, Set<Waiter>>();
-  readonly #notifier: ReleaseNotifier;
   readonly #pollInterval: number;
+  readonly #notifier: ReleaseListener | undefined;
 
-  constructor(notifier: ReleaseNotifier, pollInterval: number) {
-    this.#notifier = notifier;
+  /** `notifier`: none for a store that cannot learn of releases elsewhere (waits poll). */
+  constructor(pollInterval: number, notifier?: ReleaseListener) {
     this.#pollInterval = pollInterval;
+    this.#notifier = notifier;
   }
 
   /** Waiters of this process queued under `id`: a new waiter must not jump ahead of them. */
   waiting(id: string): number {
     return this.#queues.get(id)?.size ?? 0;
+  }
+
+  /** A release of `id` happened in this process: the head tries at once. */
+  released(id: string): void {
+    this.#queues.get(id)?.values().next().value?.wake();
   }
 
   /** Resolves once `source` got the lock; rejects as WaitOptions says, holding nothing. */
@@ -84,7 +108,7 @@ export class SqlWaitQueues {
       }
       let settled = false;
       let cancelTimer: (() => void) | undefined;
-      const waiter = new Waiter(id, source, (error?: unknown) => {
+      const waiter = new Waiter(source, (error?: unknown) => {
         if (settled) return;
         settled = true;
         cancelTimer?.();
@@ -92,6 +116,13 @@ export class SqlWaitQueues {
         if (error === undefined) resolve();
         else reject(error);
       });
+      // The grace ran out with a try still in flight: the caller is told now, and the
+      // loop gives back whatever that try is granted later.
+      const giveUp = (reason: unknown) => {
+        if (settled) return;
+        waiter.cancelled ??= { reason };
+        waiter.finish(reason);
+      };
       const cancel = (reason: unknown) => {
         if (settled || waiter.cancelled !== null) return;
         waiter.cancelled = { reason };
@@ -101,9 +132,7 @@ export class SqlWaitQueues {
           return;
         }
         waiter.wake();
-        // The head may have an attempt in flight: its loop gives back a late grant and
-        // then settles; a server that does not answer must not hold the caller forever.
-        setTimeout(() => waiter.finish(reason), ABANDON_GRACE_MS).unref();
+        setTimeout(() => giveUp(reason), STOP_GRACE_MS).unref();
       };
       const onAbort = () => cancel(signal!.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -116,7 +145,7 @@ export class SqlWaitQueues {
           }
           waiter.expired = error;
           waiter.wake();
-          setTimeout(() => cancel(error), ABANDON_GRACE_MS).unref();
+          setTimeout(() => giveUp(error), STOP_GRACE_MS).unref();
         }, timeout);
       }
       let queue = this.#queues.get(id);
@@ -129,13 +158,16 @@ export class SqlWaitQueues {
   /** The head's loop. Never rejects: every outcome settles the waiter. */
   async #run(id: string, waiter: Waiter): Promise<void> {
     waiter.running = true;
-    let listening: Listening = { ready: Promise.resolve(), close: () => {} };
+    let listening: Listening | null = null;
     try {
-      // A notifier that cannot listen still leaves waits: polled ones.
-      listening = this.#notifier.listen(waiter.id, () => waiter.wake());
-    } catch {}
-    try {
-      await listening.ready;
+      if (this.#notifier) {
+        try {
+          listening = this.#notifier.listen(id, () => waiter.wake());
+        } catch {
+          // A notifier that cannot listen still leaves waits: polled ones.
+        }
+        await listening?.ready;
+      }
       let tried = false;
       while (waiter.cancelled === null) {
         if (tried && waiter.expired !== null) {
@@ -157,15 +189,16 @@ export class SqlWaitQueues {
       }
       waiter.finish(waiter.cancelled!.reason);
     } catch (error) {
+      // A failed try ends the wait with its error, unless the wait was cancelled first.
       waiter.finish(waiter.cancelled === null ? error : waiter.cancelled.reason);
     } finally {
-      // The next head listens before this one stops: no churn on the LISTEN connection.
+      // The next head listens before this one stops: no churn on a LISTEN connection.
       this.#advance(id, waiter);
-      listening.close();
+      (listening as Listening | null)?.close();
     }
   }
 
-  /** Until the next try: the holder's remaining TTL, at most `pollInterval`, jittered. */
+  /** Until the next try: the holder's remaining life, at most `pollInterval`, jittered upwards. */
   #delay(retryIn: number): number {
     const base = retryIn >= 0 ? Math.min(retryIn, this.#pollInterval) : this.#pollInterval;
     return base + 1 + Math.random() * Math.min(base * 0.1, 50);
