@@ -13,7 +13,8 @@
 // given back after an abort. A server that does not answer within the grace does not
 // hold the caller longer: the wait rejects, and a grant that comes later is given back.
 // RedisStore keeps its own queue (redis/wait-queue.ts): it retries through outages with
-// a backoff, tries before subscribing, and gives a try in flight a much shorter grace.
+// a backoff, tries before subscribing, and gives a try in flight a much shorter grace;
+// it shares the head's pause (Sleeper) and the poll's bound (pollDelay) from here.
 import { LockConflictedError } from '../core/errors.js';
 import type { WaitOptions } from '../core/store.js';
 import { setLongTimeout } from '../core/wait.js';
@@ -40,32 +41,27 @@ export interface ReleaseListener {
   listen(id: string, onRelease: () => void): Listening;
 }
 
-class Waiter {
-  running = false;
-  /** Set once: why the waiter must stop at once, a grant included (an abort, or a grace run out). */
-  cancelled: { reason: unknown } | null = null;
-  /**
-   * The timeout ran out while this waiter was trying: the attempt in flight (and at least
-   * one attempt: `timeout: 0` tries once) still decides; the next conflict ends the wait.
-   */
-  expired: Error | null = null;
+/**
+ * The head's pause between tries: a wake cuts it short, and a wake that came while the
+ * head was trying makes the next pause return at once (no release is missed). Shared
+ * with redis/wait-queue.ts, whose waiter ends on other conditions (`ending`).
+ */
+export abstract class Sleeper {
   /** A release was announced since the last attempt was sent: the next sleep is skipped. */
   woken = false;
   #nap: (() => void) | null = null;
 
-  constructor(
-    readonly source: WaitSource,
-    readonly finish: (error?: unknown) => void,
-  ) {}
+  /** The wait is ending: sleeps return at once. */
+  protected abstract get ending(): boolean;
 
   wake(): void {
     this.woken = true;
     this.#nap?.();
   }
 
-  /** Sleeps `ms`, or less when woken, cancelled or expired. */
+  /** Sleeps `ms`, or less when woken or ending. */
   sleep(ms: number): Promise<void> {
-    if (this.woken || this.cancelled !== null || this.expired !== null) return Promise.resolve();
+    if (this.woken || this.ending) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.#nap?.(), ms);
       this.#nap = () => {
@@ -74,6 +70,34 @@ class Waiter {
         resolve();
       };
     });
+  }
+}
+
+/** Until the next try: the holder's remaining life (<0 unknown), at most `pollInterval`, jittered upwards. */
+export function pollDelay(retryIn: number, pollInterval: number): number {
+  const base = retryIn >= 0 ? Math.min(retryIn, pollInterval) : pollInterval;
+  return base + 1 + Math.random() * Math.min(base * 0.1, 50);
+}
+
+class Waiter extends Sleeper {
+  running = false;
+  /** Set once: why the waiter must stop at once, a grant included (an abort, or a grace run out). */
+  cancelled: { reason: unknown } | null = null;
+  /**
+   * The timeout ran out while this waiter was trying: the attempt in flight (and at least
+   * one attempt: `timeout: 0` tries once) still decides; the next conflict ends the wait.
+   */
+  expired: Error | null = null;
+
+  constructor(
+    readonly source: WaitSource,
+    readonly finish: (error?: unknown) => void,
+  ) {
+    super();
+  }
+
+  protected override get ending(): boolean {
+    return this.cancelled !== null || this.expired !== null;
   }
 }
 
@@ -185,7 +209,7 @@ export class WaitQueues {
           await waiter.source.abandon().catch(() => {});
           break;
         }
-        await waiter.sleep(this.#delay(attempt.retryIn));
+        await waiter.sleep(pollDelay(attempt.retryIn, this.#pollInterval));
       }
       waiter.finish(waiter.cancelled!.reason);
     } catch (error) {
@@ -196,12 +220,6 @@ export class WaitQueues {
       this.#advance(id, waiter);
       (listening as Listening | null)?.close();
     }
-  }
-
-  /** Until the next try: the holder's remaining life, at most `pollInterval`, jittered upwards. */
-  #delay(retryIn: number): number {
-    const base = retryIn >= 0 ? Math.min(retryIn, this.#pollInterval) : this.#pollInterval;
-    return base + 1 + Math.random() * Math.min(base * 0.1, 50);
   }
 
   #advance(id: string, waiter: Waiter): void {
