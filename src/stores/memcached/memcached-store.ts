@@ -1,7 +1,7 @@
 // MemcachedStore: Symfony's MemcachedStore (key = resource, value = token; `add` takes,
 // `gets`/`cas` refresh and delete without touching another owner's lock), so that PHP
 // and Node holders exclude each other, plus what Symfony lacks: waits (polled, as
-// Memcached cannot notify: wait-queue.ts) and three deliberate differences, each for
+// Memcached cannot notify: ../wait-queue.ts) and three deliberate differences, each for
 // safety:
 // - Memcached counts whole seconds on a clock that ticks once a second, so an item given
 //   n seconds lives between n-1 and n. Symfony sends ceil(ttl); we send one second more,
@@ -21,7 +21,7 @@ import type { Key } from '../../core/key.js';
 import type { BlockingStore, VerifiedDeleteStore, WaitOptions } from '../../core/store.js';
 import { checkNotExpired } from '../expiring.js';
 import { isMemcachedClient, memcachedOps, storageError, type MemcachedClient, type MemcachedOps } from './client.js';
-import { PollingWaitQueues } from './wait-queue.js';
+import { WaitQueues, type Attempt } from '../wait-queue.js';
 
 const TOKEN = 'lockwright:memcached:token';
 /** Memcached reads larger exptimes as Unix times. */
@@ -52,7 +52,7 @@ export class MemcachedStore implements BlockingStore, VerifiedDeleteStore {
   readonly #client: MemcachedClient;
   readonly #ops: MemcachedOps;
   readonly #initialTtl: number;
-  readonly #waits: PollingWaitQueues;
+  readonly #waits: WaitQueues;
 
   /** `client`: a `memcached` (2.2.x) client, or anything with its add/get/gets/cas/del. */
   constructor(client: MemcachedClient, options: MemcachedStoreOptions = {}) {
@@ -76,7 +76,8 @@ export class MemcachedStore implements BlockingStore, VerifiedDeleteStore {
     const pollInterval = positive(options.pollInterval ?? 100, 'pollInterval');
     const commandTimeout = positive(options.commandTimeout ?? 5_000, 'commandTimeout');
     this.#ops = memcachedOps(client, commandTimeout);
-    this.#waits = new PollingWaitQueues(pollInterval);
+    // No notifier: Memcached cannot announce a release; only this store's own wake the head.
+    this.#waits = new WaitQueues(pollInterval);
   }
 
   /** A store made by createStore() from a DSN ends its client; a client you passed in stays yours. */
@@ -98,10 +99,11 @@ export class MemcachedStore implements BlockingStore, VerifiedDeleteStore {
       if (options.timeout === 0) throw new LockConflictedError(`Timed out after 0 ms waiting for the "${key.resource}" lock.`);
     }
     const source = {
-      attempt: () => {
+      attempt: async (): Promise<Attempt> => {
         // Each try stands for a fresh acquisition: the time spent waiting is not held time.
         key.resetLifetime();
-        return this.#trySave(key);
+        // Memcached does not say how long the holder's item lives: the poll is pollInterval.
+        return (await this.#trySave(key)) ? { granted: true } : { granted: false, retryIn: -1 };
       },
       abandon: () => this.delete(key),
     };

@@ -15,6 +15,7 @@
 import { LockConflictedError } from '../../core/errors.js';
 import type { WaitOptions } from '../../core/store.js';
 import { setLongTimeout } from '../../core/wait.js';
+import { pollDelay, Sleeper } from '../wait-queue.js';
 import type { Listening, ReleaseNotifier } from './notifier.js';
 
 export type Attempt =
@@ -38,15 +39,12 @@ const FIRST_BACKOFF_MS = 50;
 /** How long a timed-out or aborted wait waits for a try in flight (one or two round trips). */
 const STOP_GRACE_MS = 250;
 
-class Waiter {
+class Waiter extends Sleeper {
   running = false;
   /** Set once the wait is over for its caller (settled): the loop only cleans up. */
   cancelled = false;
   /** The timeout ran out or the signal aborted; the wait ends after the try in flight. */
   stopping: { reason: unknown; timedOut: boolean } | null = null;
-  /** A release was published since the last attempt was sent. */
-  woken = false;
-  #nap: (() => void) | null = null;
 
   constructor(
     readonly channel: string,
@@ -55,24 +53,12 @@ class Waiter {
     readonly once: boolean,
     readonly timedOut: () => Error,
     readonly finish: (error?: unknown) => void,
-  ) {}
-
-  wake(): void {
-    this.woken = true;
-    this.#nap?.();
+  ) {
+    super();
   }
 
-  /** Sleeps `ms`, or less when woken or cancelled. */
-  sleep(ms: number): Promise<void> {
-    if (this.woken || this.cancelled || this.stopping !== null) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.#nap?.(), ms);
-      this.#nap = () => {
-        clearTimeout(timer);
-        this.#nap = null;
-        resolve();
-      };
-    });
+  protected override get ending(): boolean {
+    return this.cancelled || this.stopping !== null;
   }
 }
 
@@ -193,7 +179,7 @@ export class RedisWaitQueues {
           await subscribe();
           if (failures === 0) continue;
         }
-        await waiter.sleep(failures > 0 ? this.#backoff(failures) : this.#delay(attempt.retryIn));
+        await waiter.sleep(failures > 0 ? this.#backoff(failures) : pollDelay(attempt.retryIn, this.#pollInterval));
       }
       if (waiter.stopping !== null) waiter.finish(waiter.stopping.reason);
     } catch (error) {
@@ -203,12 +189,6 @@ export class RedisWaitQueues {
       this.#advance(id, waiter);
       (listening as Listening | null)?.close();
     }
-  }
-
-  /** Until the next try: the holder's remaining TTL, at most `pollInterval`, jittered. */
-  #delay(retryIn: number): number {
-    const base = retryIn >= 0 ? Math.min(retryIn, this.#pollInterval) : this.#pollInterval;
-    return base + 1 + Math.random() * Math.min(base * 0.1, 50);
   }
 
   /** After `failures` failed tries in a row: doubling from 50 ms, at most `pollInterval`. */

@@ -4,7 +4,8 @@
 //   connection per store, taken from the pool when a wait starts and given back shortly
 //   after the last waiter leaves; releases by any lockwright process NOTIFY the key id.
 // Notifications only speed waits up: a waiter whose LISTEN failed, or whose holder does
-// not NOTIFY (Symfony's PHP PdoStore), still polls (see wait-queue.ts).
+// not NOTIFY (Symfony's PHP PdoStore), still polls (see ../wait-queue.ts).
+import type { Listening, ReleaseListener } from '../wait-queue.js';
 import type { PgListenClient, PgNotification } from './client.js';
 
 /** Keeps the connection for waits that follow each other closely (a worker loop). */
@@ -12,13 +13,8 @@ const LINGER_MS = 1_000;
 /** A LISTEN taking longer than this does not hold the first attempt back. */
 const LISTEN_WAIT_MS = 500;
 
-export interface Listening {
-  /** Settles once the listener is in place, failed, or slow; never rejects. */
-  readonly ready: Promise<void>;
-  close(): void;
-}
 
-export class ReleaseNotifier {
+export class ReleaseNotifier implements ReleaseListener {
   protected readonly listeners = new Map<string, Set<() => void>>();
 
   /** Whether releases by other processes reach this notifier (for the default poll). */

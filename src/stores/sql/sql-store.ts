@@ -29,7 +29,7 @@ import { postgresDialect } from './dialects/postgres.js';
 import { sqliteDialect } from './dialects/sqlite.js';
 import { PgReleaseNotifier, ReleaseNotifier } from './notifier.js';
 import { resolveSqlStoreOptions, type SqlStoreOptions } from './options.js';
-import { SqlWaitQueues, type Attempt } from './wait-queue.js';
+import { WaitQueues, type Attempt } from '../wait-queue.js';
 
 /** Symfony keeps the token under the store's class name; ours travels with the key too. */
 const TOKEN = 'lockwright:sql:token';
@@ -56,7 +56,7 @@ export class SqlStore implements BlockingStore, VerifiedDeleteStore {
   readonly #initialTtl: number;
   readonly #secrets: readonly string[];
   readonly #notifier: ReleaseNotifier;
-  readonly #waits: SqlWaitQueues;
+  readonly #waits: WaitQueues;
   #ensured: Promise<void> | null = null;
   readonly #gates = new Map<string, Promise<void>>();
 
@@ -95,7 +95,7 @@ export class SqlStore implements BlockingStore, VerifiedDeleteStore {
     this.#gcProbability = resolved.gcProbability;
     this.#initialTtl = resolved.initialTtl;
     this.#secrets = owned?.secrets ?? [];
-    this.#waits = new SqlWaitQueues(this.#notifier, resolved.pollInterval ?? (this.#notifier.notified ? 1_000 : 100));
+    this.#waits = new WaitQueues(resolved.pollInterval ?? (this.#notifier.notified ? 1_000 : 100), this.#notifier);
   }
 
   /** Which SQL the store speaks: 'postgres', 'mysql' (also MariaDB) or 'sqlite'. */
