@@ -67,9 +67,12 @@ describe('MemcachedStore across a memcached restart', () => {
     const factory = new LockFactory(store);
     expect(await factory.createLock('restart-wait').acquire()).toBe(true);
     const waiting = factory.createLock('restart-wait').acquire({ timeout: 30_000 });
+    // The expectation is attached before the server stops: the wait may fail while
+    // stop() still waits for the process to exit.
+    const failed = expect(waiting).rejects.toThrow(/Failed to acquire/);
     await sleep(150);
     await server.stop();
-    await expect(waiting).rejects.toThrow(/Failed to acquire/);
+    await failed;
     await server.restart();
   });
 });
