@@ -52,13 +52,17 @@ export function blockingStoreSuite(target: ConformanceTarget<BlockingStore>): vo
       const controller = new AbortController();
       const reason = new Error('stop waiting');
       const waiting = store.waitAndSave(waiter, { signal: controller.signal });
+      let freed: Promise<void> | undefined;
       setTimeout(() => {
         controller.abort(reason);
-        void store.delete(holder);
+        freed = store.delete(holder);
       }, 30);
       await expect(waiting).rejects.toBe(reason);
       expect(await store.exists(waiter)).toBe(false);
-      await new Promise((r) => setTimeout(r, 30));
+      // Once the holder's release is done (a remote delete may still be in flight when the
+      // wait has rejected), a single try must find the lock free: the aborted waiter took
+      // nothing, also if the release raced its abort.
+      await freed;
       const probe = new Key(name);
       await store.save(probe);
       await store.delete(probe);

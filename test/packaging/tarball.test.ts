@@ -5,9 +5,9 @@
 // lack an addon: no prebuild and no toolchain (installs, local stores say what to do),
 // and a toolchain whose build breaks (the install fails, loudly).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '../helpers/redis-server.js';
@@ -22,11 +22,19 @@ const work = tempDir('lockwright-pack-');
 function noCompilerPath(): string {
   const bin = join(work, 'bin');
   mkdirSync(bin, { recursive: true });
-  const nodeDir = join(process.execPath, '..');
+  // node is the one running this test (Node 24 in CI's second run); npm and npx are the
+  // machine's, found on PATH (a Node from the npm package "node" brings no npm of its own).
   symlinkSync(process.execPath, join(bin, 'node'));
-  for (const tool of ['npm', 'npx']) symlinkSync(join(nodeDir, tool), join(bin, tool));
+  for (const tool of ['npm', 'npx']) symlinkSync(onPath(tool), join(bin, tool));
   symlinkSync('/bin/sh', join(bin, 'sh'));
   return bin;
+}
+
+function onPath(tool: string): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, tool))) return realpathSync(join(dir, tool));
+  }
+  throw new Error(`${tool} is not on PATH`);
 }
 
 function scratchCopy(name: string): string {
