@@ -29,6 +29,8 @@ export async function waitInQueue(
   taker: LockTaker,
   options: WaitOptions,
   describe: string,
+  /** Called once, when this waiter has its place in the queue (or the wait ended first). */
+  onQueued: () => void = () => {},
 ): Promise<void> {
   const { signal, timeout } = options;
   signal?.throwIfAborted();
@@ -54,7 +56,10 @@ export async function waitInQueue(
       const current = stopped as { reason: unknown; timeout: boolean } | null;
       if (current !== null) throw current.reason;
       try {
-        me ??= await enqueue(session, folder);
+        if (me === null) {
+          me = await enqueue(session, folder);
+          onQueued();
+        }
         const children = (await session.ops.getChildren(folder)).filter((c) => c.startsWith(WAITER_PREFIX));
         children.sort((a, b) => sequenceOf(a) - sequenceOf(b));
         const place = children.indexOf(me.slice(folder.length + 1));
@@ -83,6 +88,7 @@ export async function waitInQueue(
       }
     }
   } finally {
+    onQueued();
     signal?.removeEventListener('abort', onAbort);
     cancelTimer?.();
     stopListening();
