@@ -13,7 +13,6 @@
 //   expired (held by nobody, silently). We send now + ttl as a Unix time instead.
 // - Symfony's putOffExpiration re-adds a lock that vanished; a refresh here refuses (the
 //   lock vanished: a server restart or eviction, maybe another holder came and went).
-import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, InvalidTtlError, LockConflictedError, describeValue } from '../../core/errors.js';
 import { validateTimeout, validateTtl } from '../../core/duration.js';
 import { markLifetimeApplied, requestedLifetime } from '../../core/lifetime-request.js';
@@ -22,6 +21,7 @@ import type { BlockingStore, VerifiedDeleteStore, WaitOptions } from '../../core
 import { checkNotExpired } from '../expiring.js';
 import { isMemcachedClient, memcachedOps, storageError, type MemcachedClient, type MemcachedOps } from './client.js';
 import { WaitQueues, type Attempt } from '../wait-queue.js';
+import { heldByAnother, positiveMs, symfonyToken } from '../key-state.js';
 
 const TOKEN = 'lockwright:memcached:token';
 /** Memcached reads larger exptimes as Unix times. */
@@ -73,8 +73,8 @@ export class MemcachedStore implements BlockingStore, VerifiedDeleteStore {
     if (this.#initialTtl < 1_000) {
       throw new InvalidTtlError(`initialTtl must be at least 1,000 ms (Memcached counts whole seconds); got ${this.#initialTtl}.`);
     }
-    const pollInterval = positive(options.pollInterval ?? 100, 'pollInterval');
-    const commandTimeout = positive(options.commandTimeout ?? 5_000, 'commandTimeout');
+    const pollInterval = positiveMs(options.pollInterval ?? 100, 'pollInterval');
+    const commandTimeout = positiveMs(options.commandTimeout ?? 5_000, 'commandTimeout');
     this.#ops = memcachedOps(client, commandTimeout);
     // No notifier: Memcached cannot announce a release; only this store's own wake the head.
     this.#waits = new WaitQueues(pollInterval);
@@ -86,7 +86,7 @@ export class MemcachedStore implements BlockingStore, VerifiedDeleteStore {
   }
 
   async save(key: Key): Promise<void> {
-    if (!(await this.#trySave(key))) throw conflict(key);
+    if (!(await this.#trySave(key))) throw heldByAnother(key);
   }
 
   async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
@@ -144,7 +144,7 @@ export class MemcachedStore implements BlockingStore, VerifiedDeleteStore {
   /** One try: true when saved for `key`. */
   async #trySave(key: Key): Promise<boolean> {
     const name = memcachedKey(key);
-    const token = tokenOf(key);
+    const token = symfonyToken(key, TOKEN);
     // The Lock's own TTL when it says which (one round trip: no refresh after the save).
     const requested = requestedLifetime(key);
     const ttl = requested ?? this.#initialTtl;
@@ -176,16 +176,16 @@ export class MemcachedStore implements BlockingStore, VerifiedDeleteStore {
   async #putOff(key: Key, ttl: number, fromSave: boolean): Promise<void> {
     validateTtl(ttl);
     const name = memcachedKey(key);
-    const token = tokenOf(key);
+    const token = symfonyToken(key, TOKEN);
     try {
       const current = await this.#ops.gets(name);
       key.reduceLifetime(ttl);
       if (current === null) {
         if (fromSave && (await this.#ops.add(name, token, exptime(ttl)))) return;
-        throw conflict(key);
+        throw heldByAnother(key);
       }
-      if (current.value !== token) throw conflict(key);
-      if (!(await this.#ops.cas(name, token, current.cas, exptime(ttl)))) throw conflict(key);
+      if (current.value !== token) throw heldByAnother(key);
+      if (!(await this.#ops.cas(name, token, current.cas, exptime(ttl)))) throw heldByAnother(key);
     } catch (error) {
       if (error instanceof LockConflictedError) throw error;
       throw storageError(fromSave ? 'acquire' : 'refresh', key.resource, error);
@@ -219,19 +219,5 @@ export function exptime(ttl: number, now = Date.now()): number {
   return seconds > MAX_RELATIVE_EXPTIME ? Math.floor(now / 1_000) + seconds : seconds;
 }
 
-/** Symfony's token: 32 random bytes in base64, kept in the key so that the key can travel. */
-function tokenOf(key: Key): string {
-  if (!key.hasState(TOKEN)) key.setState(TOKEN, randomBytes(32).toString('base64'));
-  return key.getState<string>(TOKEN);
-}
 
-function conflict(key: Key): LockConflictedError {
-  return new LockConflictedError(`The "${key.resource}" lock is held by another owner.`);
-}
 
-function positive(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`${name} must be a positive, finite number of milliseconds; got ${describeValue(value)}.`);
-  }
-  return value;
-}

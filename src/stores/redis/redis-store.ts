@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import {
   InvalidArgumentError,
   InvalidTtlError,
-  LockConflictedError,
   LockExpiredError,
   LockStorageError,
   describeValue,
@@ -39,6 +38,7 @@ import {
   type RedisScript,
 } from './scripts.js';
 import { RedisWaitQueues, type Attempt } from './wait-queue.js';
+import { heldByAnother } from '../key-state.js';
 
 const TOKEN = 'lockwright:redis:token';
 
@@ -113,12 +113,12 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
 
   async save(key: Key): Promise<void> {
     this.#began(key);
-    if (!(await this.#trySave(key, false)).granted) throw conflict(key);
+    if (!(await this.#trySave(key, false)).granted) throw heldByAnother(key);
   }
 
   async saveRead(key: Key): Promise<void> {
     this.#began(key);
-    if (!(await this.#trySave(key, true)).granted) throw conflict(key);
+    if (!(await this.#trySave(key, true)).granted) throw heldByAnother(key);
   }
 
   async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
@@ -134,7 +134,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     key.reduceLifetime(ttl);
     const args = [...(await this.#clock('refresh', key)), tokenOf(key), Math.ceil(ttl)];
     const done = await this.#eval(PUT_OFF, 'refresh', key, args, fencingKey(key.resource));
-    if (done !== 1) throw conflict(key);
+    if (done !== 1) throw heldByAnother(key);
     await checkNotExpired(this, key);
   }
 
@@ -309,6 +309,3 @@ function redisTtl(value: unknown, name: string): number {
   return ttl;
 }
 
-function conflict(key: Key): LockConflictedError {
-  return new LockConflictedError(`The "${key.resource}" lock is held by another owner.`);
-}

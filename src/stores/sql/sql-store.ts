@@ -4,7 +4,7 @@
 // lacks: waits (woken by NOTIFY on PostgreSQL, polled elsewhere, bounded by the holder's
 // expiry), fencing tokens on PostgreSQL, and a save that never aborts the caller's
 // transaction. SQL per database: dialects/; drivers: adapters/.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { InvalidArgumentError, LockConflictedError, describeValue } from '../../core/errors.js';
 import { validateTimeout, validateTtl } from '../../core/duration.js';
 import { setFencingToken } from '../../core/fencing.js';
@@ -30,6 +30,7 @@ import { sqliteDialect } from './dialects/sqlite.js';
 import { PgReleaseNotifier, ReleaseNotifier } from './notifier.js';
 import { resolveSqlStoreOptions, type SqlStoreOptions } from './options.js';
 import { WaitQueues, type Attempt } from '../wait-queue.js';
+import { heldByAnother, symfonyToken } from '../key-state.js';
 
 /** Symfony keeps the token under the store's class name; ours travels with the key too. */
 const TOKEN = 'lockwright:sql:token';
@@ -130,7 +131,7 @@ export class SqlStore implements BlockingStore, VerifiedDeleteStore {
   }
 
   async save(key: Key): Promise<void> {
-    if (!(await this.#trySave(key, false)).granted) throw conflict(key);
+    if (!(await this.#trySave(key, false)).granted) throw heldByAnother(key);
   }
 
   async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
@@ -180,9 +181,9 @@ export class SqlStore implements BlockingStore, VerifiedDeleteStore {
   async putOffExpiration(key: Key, ttl: number): Promise<void> {
     validateTtl(ttl);
     key.reduceLifetime(ttl);
-    const token = tokenOf(key);
+    const token = symfonyToken(key, TOKEN);
     const matched = await this.#run('refresh', key.resource, (c) => this.#dialect.putOff(c, idOf(key), token, ttl / 1000));
-    if (matched === 0) throw conflict(key);
+    if (matched === 0) throw heldByAnother(key);
     await checkNotExpired(this, key);
   }
 
@@ -203,7 +204,7 @@ export class SqlStore implements BlockingStore, VerifiedDeleteStore {
 
   /** One try: granted, or how long the holder's row still lives (ms, <0 unknown). */
   async #trySave(key: Key, waiting: boolean): Promise<Attempt> {
-    const token = tokenOf(key);
+    const token = symfonyToken(key, TOKEN);
     const id = idOf(key);
     // The Lock's own TTL when it says which (no refresh after the save), else initialTtl.
     const ttl = requestedLifetime(key) ?? this.#initialTtl;
@@ -272,12 +273,4 @@ function idOf(key: Key): string {
   return lockId(key.resource);
 }
 
-/** Symfony's token: base64 of 32 random bytes (44 characters: MySQL's VARCHAR(44)). */
-function tokenOf(key: Key): string {
-  if (!key.hasState(TOKEN)) key.setState(TOKEN, randomBytes(32).toString('base64'));
-  return key.getState<string>(TOKEN);
-}
 
-function conflict(key: Key): LockConflictedError {
-  return new LockConflictedError(`The "${key.resource}" lock is held by another owner.`);
-}

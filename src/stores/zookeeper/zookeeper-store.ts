@@ -3,7 +3,6 @@
 // plus what Symfony lacks: a blocking wait that is a real FIFO queue kept by the server
 // (wait-queue.ts), and locks that know when their session is gone (session.ts). Locks
 // do not expire: they live as long as the session, and putOffExpiration is a no-op.
-import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, LockConflictedError, LockReleasingError, describeValue } from '../../core/errors.js';
 import { validateTimeout } from '../../core/duration.js';
 import type { Key } from '../../core/key.js';
@@ -12,6 +11,7 @@ import { Code, CreateMode, ZookeeperTimeoutError, codeOf, isZookeeperClient, sto
 import { WAITER_PREFIX, lockNode, queueFolder } from './paths.js';
 import { ZookeeperSession } from './session.js';
 import { waitInQueue } from './wait-queue.js';
+import { heldByAnother, positiveMs, symfonyToken } from '../key-state.js';
 
 const TOKEN = 'lockwright:zookeeper:token';
 
@@ -49,8 +49,8 @@ export class ZookeeperStore implements BlockingStore, VerifiedDeleteStore {
     if (unknown.length > 0) {
       throw new InvalidArgumentError(`Unknown ZookeeperStore option "${unknown[0]}" (known: ${OPTION_NAMES.join(', ')}).`);
     }
-    const operationTimeout = positive(options.operationTimeout ?? client.getSessionTimeout(), 'operationTimeout');
-    const handshakeTimeout = positive(options.handshakeTimeout ?? 2_000, 'handshakeTimeout');
+    const operationTimeout = positiveMs(options.operationTimeout ?? client.getSessionTimeout(), 'operationTimeout');
+    const handshakeTimeout = positiveMs(options.handshakeTimeout ?? 2_000, 'handshakeTimeout');
     this.#owned = owned !== undefined;
     this.#session = new ZookeeperSession(client, { operationTimeout, handshakeTimeout, ...(owned ? { renew: owned.renew } : {}) });
   }
@@ -65,7 +65,7 @@ export class ZookeeperStore implements BlockingStore, VerifiedDeleteStore {
   }
 
   async save(key: Key): Promise<void> {
-    if (!(await this.#tryCreate(key))) throw conflict(key);
+    if (!(await this.#tryCreate(key))) throw heldByAnother(key);
   }
 
   async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
@@ -156,7 +156,7 @@ export class ZookeeperStore implements BlockingStore, VerifiedDeleteStore {
   /** One try: true when the lock node was created for `key` (or already held by it). */
   async #tryCreate(key: Key): Promise<boolean> {
     const path = lockNode(key.resource);
-    const token = tokenOf(key);
+    const token = symfonyToken(key, TOKEN);
     key.markUnserializable(); // the lock belongs to this process's session
     try {
       await this.#session.ops.create(path, Buffer.from(token), CreateMode.EPHEMERAL);
@@ -172,19 +172,5 @@ export class ZookeeperStore implements BlockingStore, VerifiedDeleteStore {
   }
 }
 
-/** Symfony's token: 32 random bytes in base64. */
-function tokenOf(key: Key): string {
-  if (!key.hasState(TOKEN)) key.setState(TOKEN, randomBytes(32).toString('base64'));
-  return key.getState<string>(TOKEN);
-}
 
-function conflict(key: Key): LockConflictedError {
-  return new LockConflictedError(`The "${key.resource}" lock is held by another owner.`);
-}
 
-function positive(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`${name} must be a positive, finite number of milliseconds; got ${describeValue(value)}.`);
-  }
-  return value;
-}
