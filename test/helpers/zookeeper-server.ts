@@ -77,9 +77,10 @@ export class ZookeeperServer {
     writeFileSync(
       config,
       [
-        'tickTime=500', // sessions of 1 to 30 s
+        'tickTime=500', // sessions of 1 s to 2 min
         'minSessionTimeout=1000',
-        'maxSessionTimeout=30000',
+        // Long enough for a session to outlive a JVM restart on a loaded machine.
+        'maxSessionTimeout=120000',
         `dataDir=${data}`,
         `clientPort=${this.port}`,
         'clientPortAddress=127.0.0.1',

@@ -18,9 +18,11 @@ async function until(check: () => Promise<boolean> | boolean, ms = 20_000): Prom
 }
 
 describe('ZookeeperStore across a server restart', () => {
-  it('keeps its locks when the session survives the restart', async () => {
+  it('keeps its locks when the session survives the restart', { timeout: 120_000 }, async () => {
     const server = await ZookeeperServer.start();
-    const store = createStore(server.dsn('?session_timeout=15000&operation_timeout=2000'));
+    // The session must outlast the stop, the JVM's restart and the reconnect, however
+    // slow a busy machine makes them: a minute (the restart itself gives up after 30 s).
+    const store = createStore(server.dsn('?session_timeout=60000&operation_timeout=2000'));
     const lock = new LockFactory(store).createLock('restart-kept');
     expect(await lock.acquire()).toBe(true);
     const signal = lock.signal;
