@@ -15,10 +15,17 @@ export interface RedisScript {
   /** SHA1 of the source, for EVALSHA; computed once, when this module loads. */
   readonly sha: string;
   readonly numKeys: number;
+  /** What each of KEYS is, in order: the resource, or one of its companion keys (client.ts). */
+  readonly keys: readonly KeyRole[];
 }
 
-function script(name: string, numKeys: number, source: string): RedisScript {
-  return { name, source, numKeys, sha: createHash('sha1').update(source).digest('hex') };
+export type KeyRole = 'resource' | 'fence' | 'queue' | 'leases';
+
+/** Channels a release wakes a waiter on: this prefix, then the waiter's store id. */
+export const WAKE_PREFIX = 'lockwright:wake:';
+
+function script(name: string, keys: readonly KeyRole[], source: string): RedisScript {
+  return { name, source, keys, numKeys: keys.length, sha: createHash('sha1').update(source).digest('hex') };
 }
 
 // ARGV[1] = "1" to use the server clock, ARGV[2] = the client clock in ms (the fallback
@@ -77,38 +84,95 @@ const EXTEND_KEY = `
 local top = redis.call("ZREVRANGE", key, 0, 0, "WITHSCORES")[2]
 expire_at(key, top)`;
 
+// The wait queue of a resource (lockwright's own keys, which PHP never reads): a list
+// of waiter ids in arrival order, and a hash of each waiter's lease (ms): a waiter
+// renews it with every try, so a waiter that died leaves the queue once its lease ran
+// out. Only the head may take a free lock; a release wakes the head alone, on its
+// store's channel (WAKE_PREFIX + the id up to its first "."), the id as the message.
+// \`queue_head\` drops heads whose lease ran out and returns the live head, if any;
+// \`enqueue\` adds or renews \`me\` ("" for a caller that does not wait).
+const QUEUE = `
+local function queue_head(queue, leases, me, now)
+  for _ = 1, 100 do
+    local head = redis.call("LINDEX", queue, 0)
+    if not head or head == me then return head end
+    local lease = redis.call("HGET", leases, head)
+    if lease and tonumber(lease) >= now then return head end
+    redis.call("LPOP", queue)
+    redis.call("HDEL", leases, head)
+  end
+  return redis.call("LINDEX", queue, 0)
+end
+local function enqueue(queue, leases, me, now, lease)
+  if me == "" then return end
+  if redis.call("HSET", leases, me, string.format("%d", now + lease)) == 1 then
+    redis.call("RPUSH", queue, me)
+  end
+  if redis.call("PTTL", queue) < lease then
+    redis.call("PEXPIRE", queue, lease)
+    redis.call("PEXPIRE", leases, lease)
+  end
+end
+local function dequeue(queue, leases, me)
+  if me ~= "" and redis.call("HDEL", leases, me) == 1 then redis.call("LREM", queue, 1, me) end
+end
+local function wake_head(queue)
+  local head = redis.call("LINDEX", queue, 0)
+  if head then redis.call("PUBLISH", "${WAKE_PREFIX}" .. string.match(head, "^[^.]*"), head) end
+end`;
+
+// ARGV[5], ARGV[6] of the saves: the caller's waiter id ("" when it does not wait) and
+// its lease in ms (how long the queue keeps it without news from it).
+const WAITER = `
+local me = ARGV[5] or ""
+local lease = tonumber(ARGV[6]) or 0`;
+
 /**
- * KEYS: resource, fencing counter. ARGV: use server time, client now, token, ttl ms.
- * Returns {1, fencing token} or {0, ms the key still lives (-1: no expiry)}.
+ * KEYS: resource, fencing counter, wait queue, leases. ARGV: use server time, client
+ * now, token, ttl ms, waiter id ("" for none), lease ms.
+ * Returns {1, fencing token} or {0, ms the key still lives (-1: no expiry; -2: free, but
+ * others queue first)}.
  * A writer saving again keeps its token; a new writer (or a promoted reader) gets the
  * next one: the counter plus one, or the server clock in µs if that is more. The clock
  * keeps tokens increasing when the counter is gone: after a restart of a Redis that
  * keeps nothing on disk, and after the counter expired, which it does with the lock
  * (by then the clock is far past the last token), so that counters do not pile up,
  * one per resource ever locked.
+ * The usual case, a free lock nobody queues for, costs one EXISTS before the writes.
  */
-export const SAVE = script('save', 2, `
+export const SAVE = script('save', ['resource', 'fence', 'queue', 'leases'], `
 local key = KEYS[1]
 local token = ARGV[3]
 ${forged('token')}
 ${TTL}
 ${EXPIRE_AT}
-${STRING_BLOCKS}
+${QUEUE}
+${WAITER}
 ${NOW}
-redis.call("ZREMRANGEBYSCORE", key, "-inf", now)
 local writer = false
-if redis.call("ZSCORE", key, token) then
-  if redis.call("ZSCORE", key, "__write__") then
-    writer = true
-  elseif redis.call("ZCARD", key) > 1 then
-    return {0, redis.call("PTTL", key)}
+if redis.call("EXISTS", key, KEYS[3]) > 0 then
+  ${STRING_BLOCKS}
+  redis.call("ZREMRANGEBYSCORE", key, "-inf", now)
+  if redis.call("ZSCORE", key, token) then
+    if redis.call("ZSCORE", key, "__write__") then
+      writer = true
+    elseif redis.call("ZCARD", key) > 1 then
+      enqueue(KEYS[3], KEYS[4], me, now, lease)
+      return {0, redis.call("PTTL", key)}
+    end
+    dequeue(KEYS[3], KEYS[4], me)
+  else
+    local head = queue_head(KEYS[3], KEYS[4], me, now)
+    if redis.call("EXISTS", key) == 1 or (head and head ~= me) then
+      enqueue(KEYS[3], KEYS[4], me, now, lease)
+      return {0, redis.call("PTTL", key)}
+    end
+    dequeue(KEYS[3], KEYS[4], me)
   end
-elseif redis.call("ZCARD", key) > 0 then
-  return {0, redis.call("PTTL", key)}
 end
-redis.call("ZADD", key, string.format("%d", now + ttl), token)
-redis.call("ZADD", key, string.format("%d", now + ttl), "__write__")
-${EXTEND_KEY}
+local top = string.format("%d", now + ttl)
+redis.call("ZADD", key, top, token, top, "__write__")
+expire_at(key, top)
 local fence = writer and redis.call("GET", KEYS[2])
 if not fence then
   local counter = redis.call("GET", KEYS[2])
@@ -124,28 +188,34 @@ return {1, fence}
 `);
 
 /**
- * KEYS: resource. ARGV: use server time, client now, token, ttl ms, channel.
- * Returns {1, 0} or {0, ms the key still lives}. A writer saving for reading is
- * demoted, which lets other readers in: that is published.
+ * KEYS: resource, wait queue, leases. ARGV: use server time, client now, token, ttl ms,
+ * waiter id, lease ms. Returns {1, 0} or {0, ms the key still lives}. A reader that
+ * takes the lock from the head of the queue, or a writer that demotes itself, wakes the
+ * next head: it may be a reader too.
  */
-export const SAVE_READ = script('saveRead', 1, `
+export const SAVE_READ = script('saveRead', ['resource', 'queue', 'leases'], `
 local key = KEYS[1]
 local token = ARGV[3]
 ${forged('token')}
 ${TTL}
 ${EXPIRE_AT}
+${QUEUE}
+${WAITER}
 ${STRING_BLOCKS}
 ${NOW}
 redis.call("ZREMRANGEBYSCORE", key, "-inf", now)
 local member = redis.call("ZSCORE", key, token)
 local write = redis.call("ZSCORE", key, "__write__")
-if not member and write then
+local head = not member and queue_head(KEYS[2], KEYS[3], me, now)
+if (not member and write) or (head and head ~= me) then
+  enqueue(KEYS[2], KEYS[3], me, now, lease)
   return {0, redis.call("PTTL", key)}
 end
 redis.call("ZADD", key, string.format("%d", now + ttl), token)
 redis.call("ZREM", key, "__write__")
 ${EXTEND_KEY}
-if write then redis.call("PUBLISH", ARGV[5], "demoted") end
+dequeue(KEYS[2], KEYS[3], me)
+if write or head then wake_head(KEYS[2]) end
 return {1, 0}
 `);
 
@@ -155,7 +225,7 @@ return {1, 0}
  * unnoticed may extend it. A writer's counter lives as long as its lock: saving again
  * returns the same token.
  */
-export const PUT_OFF = script('putOffExpiration', 2, `
+export const PUT_OFF = script('putOffExpiration', ['resource', 'fence'], `
 local key = KEYS[1]
 local token = ARGV[3]
 ${forged('token')}
@@ -165,31 +235,50 @@ if redis.call("TYPE", key).ok == "string" then return 0 end
 ${NOW}
 if not redis.call("ZSCORE", key, token) then return 0 end
 redis.call("ZADD", key, string.format("%d", now + ttl), token)
-if redis.call("ZSCORE", key, "__write__") then
+local write = redis.call("ZSCORE", key, "__write__")
+if write then
   redis.call("ZADD", key, string.format("%d", now + ttl), "__write__")
 end
 ${EXTEND_KEY}
-if redis.call("ZSCORE", key, "__write__") then expire_at(KEYS[2], top) end
+if write then expire_at(KEYS[2], top) end
 return 1
 `);
 
-/** KEYS: resource. ARGV: token, channel. Returns 1 when this token held it, else 0. */
-export const DELETE = script('delete', 1, `
+/**
+ * KEYS: resource, wait queue. ARGV: token. Returns 1 when this token held it, else 0.
+ * A lock left free wakes the head of its queue, if anyone waits.
+ */
+export const DELETE = script('delete', ['resource', 'queue'], `
 local key = KEYS[1]
 ${forged('ARGV[1]')}
 ${EXPIRE_AT}
-if redis.call("TYPE", key).ok == "string" then return 0 end
-if not redis.call("ZSCORE", key, ARGV[1]) then return 0 end
-redis.call("ZREM", key, ARGV[1])
+${QUEUE}
+local removed = redis.pcall("ZREM", key, ARGV[1])
+if type(removed) == "table" then
+  if redis.call("TYPE", key).ok == "string" then return 0 end
+  return removed
+end
+if removed == 0 then return 0 end
 redis.call("ZREM", key, "__write__")
 local last = redis.call("ZREVRANGE", key, 0, 0, "WITHSCORES")[2]
-if last then expire_at(key, last) end
-redis.call("PUBLISH", ARGV[2], "released")
+if last then expire_at(key, last) else wake_head(KEYS[2]) end
+return 1
+`);
+
+/**
+ * KEYS: resource, wait queue, leases. ARGV: waiter id. A waiter that gives up leaves
+ * the queue; if it was the head of a free lock, the next head is woken.
+ */
+export const LEAVE = script('leave', ['resource', 'queue', 'leases'], `
+${QUEUE}
+local was_head = redis.call("LINDEX", KEYS[2], 0) == ARGV[1]
+dequeue(KEYS[2], KEYS[3], ARGV[1])
+if was_head and redis.call("EXISTS", KEYS[1]) == 0 then wake_head(KEYS[2]) end
 return 1
 `);
 
 /** KEYS: resource. ARGV: use server time, client now, token. Purges expired members. */
-export const EXISTS = script('exists', 1, `
+export const EXISTS = script('exists', ['resource'], `
 local key = KEYS[1]
 ${forged('ARGV[3]')}
 if redis.call("TYPE", key).ok == "string" then return 0 end
@@ -203,7 +292,7 @@ return 0
  * Symfony's probe: may a script write after calling TIME? (Not before Redis 5 with
  * verbatim script replication; not on some Redis Cluster 7 / serverless offerings.)
  */
-export const TIME_PROBE = script('timeProbe', 1, `
+export const TIME_PROBE = script('timeProbe', ['resource'], `
 local now = redis.call("TIME")
 redis.call("SET", KEYS[1], "1", "PX", 1)
 return 1
