@@ -1,10 +1,10 @@
 // Wake-ups for waiters: one subscriber connection per RedisStore, made lazily with
 // duplicate(), subscribed to one channel of this store's own (WAKE_PREFIX + a random
-// store id), and closed shortly after the last waiter leaves. A release publishes the id
-// of the waiter at the head of the resource's queue on that waiter's store channel, so
-// that one process, and in it one waiter, wakes per release (scripts.ts). Notifications
-// only speed waits up: a waiter whose subscription failed, or whose message was lost,
-// still polls (see wait-queue.ts).
+// store id), and closed shortly after the last waiter leaves. A release hands the lock
+// to the waiter at the head of the resource's queue and publishes that on the waiter's
+// store channel ("<waiter id> <grant>"; scripts.ts), so that one process, and in it one
+// waiter, wakes per release. A lost message only slows a wait down: the waiter polls,
+// and its next try finds the lock its own (see wait-queue.ts).
 import { randomBytes } from 'node:crypto';
 import type { RedisClient, RedisSubscriberClient } from './client.js';
 import { WAKE_PREFIX } from './scripts.js';
@@ -32,7 +32,7 @@ export class ReleaseNotifier {
   #subscribed: Promise<boolean> | null = null;
   /** Whether the subscription is confirmed: a waiter may then queue with its first try. */
   #confirmed = false;
-  readonly #listeners = new Map<string, () => void>();
+  readonly #listeners = new Map<string, (grant: string | undefined) => void>();
   #next = 0;
   #linger: ReturnType<typeof setTimeout> | null = null;
 
@@ -50,8 +50,11 @@ export class ReleaseNotifier {
     return this.#confirmed;
   }
 
-  /** A fresh waiter id, and its wake-ups: `onWake` runs when a release names it. */
-  listen(onWake: () => void): Listening {
+  /**
+   * A fresh waiter id, and its wake-ups: `onWake` runs when a release names it, with
+   * the grant (a fencing token, or "-" for a reader) when the release handed it the lock.
+   */
+  listen(onWake: (grant: string | undefined) => void): Listening {
     if (this.#linger !== null) {
       clearTimeout(this.#linger);
       this.#linger = null;
@@ -114,7 +117,10 @@ export class ReleaseNotifier {
     // be printed by ioredis.
     connection.on('error', () => {});
     connection.on('message', (channel, message) => {
-      if (channel === this.#channel) this.#listeners.get(message)?.();
+      if (channel !== this.#channel) return;
+      const space = message.indexOf(' ');
+      if (space === -1) this.#listeners.get(message)?.(undefined);
+      else this.#listeners.get(message.slice(0, space))?.(message.slice(space + 1));
     });
     this.#connection = connection;
     watchClient(this.#client, this);

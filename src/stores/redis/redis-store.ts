@@ -65,6 +65,11 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
   /** How long the Redis wait queue keeps a waiter of this store that stopped renewing (ms). */
   readonly #lease: number;
   /**
+   * "1": a release may hand the lock to the head of the queue itself (scripts.ts). Not
+   * on a Cluster, where PUBLISH counts one node's subscribers: the head is woken instead.
+   */
+  readonly #direct: '0' | '1';
+  /**
    * Acquisitions started per key. A wait that ended with a try still in flight gives a
    * late grant back only if no acquisition with the key began since: a newer one (the
    * same token) owns that grant, and giving it back would release the newer holding.
@@ -92,6 +97,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     this.#notifier = new ReleaseNotifier(client);
     this.#waits = new RedisWaitQueues(this.#notifier, pollInterval);
     this.#lease = leaseFor(pollInterval);
+    this.#direct = client.isCluster ? '0' : '1';
   }
 
   /**
@@ -138,7 +144,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
   async delete(key: Key): Promise<void> {
     const token = issuedToken(key);
     if (token === undefined) return;
-    await this.#eval(DELETE, 'release', key, [token]);
+    await this.#eval(DELETE, 'release', key, [...(await this.#clock('release', key)), token, this.#direct]);
     setFencingToken(key, null);
   }
 
@@ -157,7 +163,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     // The Lock's own TTL when it says which (one round trip: no refresh after the save).
     const ttl = redisTtl(requestedLifetime(key) ?? this.#initialTtl, 'ttl');
     key.reduceLifetime(ttl);
-    const args = [...(await this.#clock('acquire', key)), token, Math.ceil(ttl), waiter ?? '', this.#lease];
+    const args = [...(await this.#clock('acquire', key)), token, Math.ceil(ttl), waiter ?? '', this.#lease, this.#direct];
     const reply = await this.#eval(shared ? SAVE_READ : SAVE, 'acquire', key, args);
     const [status, value] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [reply, -1];
     if (status !== 1) return { granted: false, retryIn: Number(value ?? -1) };
@@ -191,8 +197,18 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
       abandon: async () => {
         if (this.#acquisitions.get(key) === acquisition) await this.delete(key);
       },
+      adopt: async (grant: string) => {
+        // Handed over by a release, with the TTL this wait queued with (#trySave's).
+        const ttl = redisTtl(requestedLifetime(key) ?? this.#initialTtl, 'ttl');
+        key.resetLifetime();
+        key.reduceLifetime(ttl);
+        setFencingToken(key, shared ? null : BigInt(grant));
+        await checkNotExpired(this, key);
+        markLifetimeApplied(key, ttl);
+      },
       leave: async (waiter: string) => {
-        await this.#eval(LEAVE, 'leave the queue of', key, [waiter]);
+        const args = [...(await this.#clock('leave the queue of', key)), waiter, this.#direct];
+        return (await this.#eval(LEAVE, 'leave the queue of', key, args)) === 1;
       },
     };
     const id = `${shared ? 'read' : 'write'}:${key.resource}`;

@@ -37,12 +37,15 @@ export type Attempt =
 
 /**
  * One waiter's way to the lock: try once (queued in Redis under `waiter`, or not when
- * null), give back a grant nobody wants any more, or leave the Redis queue.
+ * null), take a lock a release handed over (`grant`: its fencing token, "-" for a
+ * reader), give back a grant nobody wants any more, or leave the Redis queue (false:
+ * it was no longer queued, and may have been handed the lock).
  */
 export interface WaitSource {
   attempt(waiter: string | null): Promise<Attempt>;
+  adopt(grant: string): Promise<void>;
   abandon(): Promise<void>;
-  leave(waiter: string): Promise<void>;
+  leave(waiter: string): Promise<boolean>;
 }
 
 /** A queued waiter's lease in Redis, in polls: it renews it at least once a poll. */
@@ -60,6 +63,8 @@ const STOP_GRACE_MS = 250;
 
 class Waiter extends Sleeper {
   running = false;
+  /** What a release handed this waiter (scripts.ts: grant_heads), until it is taken. */
+  grant: string | null = null;
   /** Set once the wait is over for its caller (settled): the loop only cleans up. */
   cancelled = false;
   /** The timeout ran out or the signal aborted; the wait ends after the try in flight. */
@@ -156,8 +161,33 @@ export class RedisWaitQueues {
     let queued: string | null = null;
     let granted = false;
     const subscribe = (): Promise<void> => {
-      listening = this.#notifier.listen(() => waiter.wake());
+      listening = this.#notifier.listen((grant) => {
+        if (grant !== undefined) waiter.grant = grant;
+        waiter.wake();
+      });
       return listening.ready;
+    };
+    /** The lock, if a release handed it over: taken as this try's outcome. */
+    const handed = async (attempt: Attempt): Promise<Attempt> => {
+      const grant = waiter.grant;
+      if (attempt.granted || grant === null) return attempt;
+      waiter.grant = null;
+      try {
+        await waiter.source.adopt(grant);
+        return { granted: true };
+      } catch {
+        // Its lifetime ran out before it reached us: it was given back; try again.
+        return { granted: false, retryIn: 0 };
+      }
+    };
+    /** Ends the wait without the lock: out of the Redis queue first, so that nothing stays held. */
+    const without = async (error: unknown): Promise<void> => {
+      if (queued !== null && !granted) {
+        const leaving = queued;
+        queued = null;
+        await this.#leave(waiter.source, leaving);
+      }
+      waiter.finish(error);
     };
     try {
       // Queue with the first try when a release would reach this waiter at once.
@@ -165,7 +195,9 @@ export class RedisWaitQueues {
       let failures = 0;
       while (!waiter.cancelled && waiter.stopping === null) {
         waiter.woken = false;
-        const attempt = await waiter.source.attempt(waiter.once ? null : (queued = (listening as Listening | null)?.id ?? null));
+        const attempt = waiter.grant !== null
+          ? await handed({ granted: false, retryIn: 0 })
+          : await handed(await waiter.source.attempt(waiter.once ? null : (queued = (listening as Listening | null)?.id ?? null)));
         const stopping = waiter.stopping as Waiter['stopping'];
         if (attempt.granted) {
           granted = true; // the script took this waiter out of the Redis queue
@@ -182,7 +214,7 @@ export class RedisWaitQueues {
         if (waiter.cancelled || stopping !== null) {
           // A failed try may still have been applied by the server: give it back too.
           if (attempt.failure !== undefined) await waiter.source.abandon().catch(() => {});
-          waiter.finish(stopping?.reason);
+          await without(stopping?.reason);
           return;
         }
         if (waiter.once) {
@@ -199,14 +231,23 @@ export class RedisWaitQueues {
         }
         await waiter.sleep(failures > 0 ? this.#backoff(failures) : pollDelay(attempt.retryIn, this.#pollInterval));
       }
-      if (waiter.stopping !== null) waiter.finish(waiter.stopping.reason);
+      if (waiter.stopping !== null) await without(waiter.stopping.reason);
     } catch (error) {
       waiter.finish(error);
     } finally {
       this.#advance(id, waiter);
       // Out of the Redis queue, so that the next waiter there is not held up by this one.
-      if (queued !== null && !granted) void waiter.source.leave(queued).catch(() => {});
+      if (queued !== null && !granted) void this.#leave(waiter.source, queued);
       (listening as Listening | null)?.close();
+    }
+  }
+
+  /** Leaves the Redis queue; a lock handed over meanwhile, that nobody takes, is given back. */
+  async #leave(source: WaitSource, queued: string): Promise<void> {
+    try {
+      if (!(await source.leave(queued))) await source.abandon();
+    } catch {
+      // The server is away: the lease and the TTL bound what is left behind.
     }
   }
 

@@ -72,7 +72,7 @@ describe('RedisStore refuses owner tokens it could not have issued', () => {
     const store = new RedisStore(client);
     const holder = new Key('forged-script');
     await store.save(holder);
-    const error = (await rejection(evaluate(client, DELETE, [...scriptKeys(DELETE, 'forged-script'), '__write__']))) as Error;
+    const error = (await rejection(evaluate(client, DELETE, [...scriptKeys(DELETE, 'forged-script'), '1', Date.now(), '__write__', '1']))) as Error;
     expect(error.message).toMatch(/did not issue/);
     expect(await admin.zrange('forged-script', 0, -1)).toContain('__write__');
     await store.delete(holder);
