@@ -102,8 +102,11 @@ export class RedisWaitQueues {
     return this.#queues.get(id)?.size ?? 0;
   }
 
-  /** Resolves once `source` got the lock; rejects as WaitOptions says, holding nothing. */
-  wait(id: string, source: WaitSource, options: WaitOptions, describe: string): Promise<void> {
+  /**
+   * Resolves once `source` got the lock; rejects as WaitOptions says, holding nothing.
+   * `tried`: the caller just tried without queuing and was refused.
+   */
+  wait(id: string, source: WaitSource, options: WaitOptions, describe: string, tried = false): Promise<void> {
     const { signal, timeout } = options;
     const timedOut = () => new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`);
     return new Promise<void>((resolve, reject) => {
@@ -149,7 +152,7 @@ export class RedisWaitQueues {
       if (!queue) this.#queues.set(id, (queue = new Set()));
       queue.add(waiter);
       // The first waiter tries before subscribing: a free lock costs one round trip.
-      if (queue.size === 1) void this.#run(id, waiter, true);
+      if (queue.size === 1) void this.#run(id, waiter, !tried);
     });
   }
 
