@@ -214,8 +214,15 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     const id = `${shared ? 'read' : 'write'}:${key.resource}`;
     const describe = `the "${key.resource}" lock`;
     // A wait without limits and with nobody of this process ahead tries at once, outside
-    // the queue's machinery: a free lock costs one round trip and nothing else.
-    if (options.timeout === undefined && options.signal === undefined && this.#waits.waiting(id) === 0) {
+    // the queue's machinery: a free lock costs one round trip and nothing else. Not while
+    // this store's wake-up channel is subscribed (it waited within the last second): the
+    // lock is likely contended, and the queue's first try queues it at once.
+    if (
+      options.timeout === undefined &&
+      options.signal === undefined &&
+      !this.#notifier.subscribed &&
+      this.#waits.waiting(id) === 0
+    ) {
       if ((await source.attempt(null)).granted) return;
       return this.#waits.wait(id, source, options, describe, true);
     }
