@@ -1,8 +1,9 @@
 // Waits of RedisStore. Per (resource, mode), waiters of this process queue first in,
 // first out, and only the head talks to Redis. Across processes, heads queue in Redis
 // (scripts.ts: a list of waiter ids per resource, each with a lease): only the head of
-// that queue may take a free lock, and a release wakes that head alone, by a message on
-// its store's channel (notifier.ts). The head of this process tries once; if the lock is
+// that queue may take a free lock, and a release hands the lock to that head alone, by a
+// message on its store's channel (notifier.ts; on a Cluster the message only wakes it,
+// and it tries). The head of this process tries once; if the lock is
 // busy, it makes sure its store's channel is subscribed, then tries again with its
 // waiter id (which queues it in Redis), and on each conflict sleeps until woken or until
 // a fallback poll fires. The poll is bounded by the holder's remaining TTL (a crashed
@@ -151,7 +152,8 @@ export class RedisWaitQueues {
       let queue = this.#queues.get(id);
       if (!queue) this.#queues.set(id, (queue = new Set()));
       queue.add(waiter);
-      // The first waiter tries before subscribing: a free lock costs one round trip.
+      // The first waiter tries before subscribing (a free lock costs one round trip),
+      // unless its caller just did.
       if (queue.size === 1) void this.#run(id, waiter, !tried);
     });
   }
