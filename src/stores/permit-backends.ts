@@ -2,6 +2,7 @@
 // that has a permit store exports its PermitBackend from its backend.ts; add it here.
 import type { PermitStore } from '../semaphore/permit-store.js';
 import { lockPermitBackend } from './lock-permits.js';
+import { redisPermitBackend } from './redis/backend.js';
 
 /** What a backend folder tells createPermitStore() (the permit-store twin of StoreBackend). */
 export interface PermitBackend {
@@ -18,4 +19,4 @@ export interface PermitBackend {
   readonly clientForm?: string;
 }
 
-export const PERMIT_BACKENDS: readonly PermitBackend[] = [lockPermitBackend];
+export const PERMIT_BACKENDS: readonly PermitBackend[] = [redisPermitBackend, lockPermitBackend];
