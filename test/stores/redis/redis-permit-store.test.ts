@@ -111,6 +111,27 @@ describe('RedisPermitStore data layout (Symfony Semaphore RedisStore)', () => {
   });
 });
 
+describe('RedisPermitStore scripts', () => {
+  it('runs them by SHA (EVALSHA), and sends them again after SCRIPT FLUSH', async () => {
+    const store = new RedisPermitStore(client);
+    const key = new SemaphoreKey('evalsha', 1);
+    await store.save(key, 10_000);
+    await store.delete(key);
+    await admin.script('FLUSH');
+    await admin.config('RESETSTAT');
+    await store.save(key, 10_000);
+    expect(await store.exists(key)).toBe(true);
+    await store.delete(key);
+    await store.save(key, 10_000);
+    await store.delete(key);
+    const stats = await admin.info('commandstats');
+    const calls = (name: string) => Number(new RegExp(`^cmdstat_${name}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+    // Each script's first run after the flush sent its source once; every run went by SHA first.
+    expect(calls('evalsha')).toBe(5);
+    expect(calls('eval')).toBe(3);
+  });
+});
+
 describe('RedisPermitStore keys travel', () => {
   it('a key rebuilt from JSON holds the same permits: refresh and release them', async () => {
     const factory = new SemaphoreFactory(new RedisPermitStore(client));
