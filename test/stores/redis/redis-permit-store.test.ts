@@ -194,8 +194,16 @@ describe('RedisPermitStore when the server goes away', () => {
     const own = await RedisServer.start();
     const ownClient = await ready(own.client());
     const factory = new SemaphoreFactory(new RedisPermitStore(ownClient, { pollInterval: 100 }));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
     const held = factory.createSemaphore('down', 2, { ttl: 60_000 });
     expect(await held.acquire()).toBe(true);
+    // Refreshed every third of its 1.5 s TTL: the refreshes fail while the server is down.
+    const refreshed = factory.createSemaphore('down-refreshed', 1, { ttl: 1_500, autoRefresh: true });
+    expect(await refreshed.acquire()).toBe(true);
+    const signal = refreshed.signal;
+    const lost = new Promise<unknown>((resolve) => signal.addEventListener('abort', () => resolve(signal.reason), { once: true }));
     const waiter = factory.createSemaphore('down', 2, { weight: 2 });
     const waiting = waiter.acquire({ timeout: 3_000 }).then(
       (held) => ({ held }),
@@ -206,9 +214,13 @@ describe('RedisPermitStore when the server goes away', () => {
       expect((error as Error).cause).toBeInstanceOf(LockStorageError);
       expect(((error as Error).cause as Error).message).toMatch(new RegExp(`^Redis failed to ${action} the "down" semaphore`));
     };
-    const refreshed = await held.refresh().catch((e: unknown) => e);
-    expect(refreshed).toBeInstanceOf(SemaphoreAcquiringError);
-    storage(refreshed, 'refresh');
+    const refresh = await held.refresh().catch((e: unknown) => e);
+    expect(refresh).toBeInstanceOf(SemaphoreAcquiringError);
+    storage(refresh, 'refresh');
+    // The auto-refreshed semaphore reports the loss on its signal, not as an unhandled rejection.
+    // (A refresh that cannot reach the server leaves the permits to expire: the local expiry ends the holding.)
+    expect(await lost).toBeInstanceOf(SemaphoreExpiredError);
+    expect(refreshed.isExpired()).toBe(true);
     const acquired = await factory.createSemaphore('down', 2).acquire().catch((e: unknown) => e);
     expect(acquired).toBeInstanceOf(SemaphoreAcquiringError);
     storage(acquired, 'acquire');
@@ -227,6 +239,8 @@ describe('RedisPermitStore when the server goes away', () => {
       if (!(await again.acquire())) throw new Error('not granted');
       await again.release();
     });
+    process.off('unhandledRejection', onUnhandled);
+    expect(unhandled).toEqual([]);
   });
 });
 
