@@ -6,4 +6,4 @@ import { redisPermitBackend } from './redis/backend.js';
 
 export type { PermitBackend } from './backend.js';
 
-export const PERMIT_BACKENDS: readonly PermitBackend[] = [redisPermitBackend, lockPermitBackend];
+export const PERMIT_BACKENDS: readonly PermitBackend[] = [lockPermitBackend, redisPermitBackend];
