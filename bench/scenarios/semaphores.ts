@@ -13,6 +13,7 @@ import { semaphoreLibraries, type Library } from '../libraries/index.js';
 import { SEMAPHORE_LIMIT } from '../libraries/semaphores.js';
 import { connectRedis } from '../libraries/redis-client.js';
 import { commandsPerCall } from './redis.js';
+import type { Redis } from 'ioredis';
 
 const PROCESSES = 8;
 
@@ -22,26 +23,37 @@ interface SharedResult {
   counts: number[];
   failures: number;
   overlaps: number;
+  /** Redis libraries: script calls (EVALSHA/EVAL) per acquisition, from the server's commandstats. */
+  scriptsPerAcquisition?: number;
 }
 
-async function share(workspace: Workspace, children: Child[], library: Library, seconds: number): Promise<SharedResult> {
+async function share(workspace: Workspace, children: Child[], library: Library, seconds: number, admin: Redis): Promise<SharedResult> {
   const resource = workspace.resource(`semaphore-shared-${library.id}`);
   const slotsDir = join(workspace.dir, `slots-${library.id}`);
   mkdirSync(slotsDir);
   for (const child of children) child.send({ type: 'prepare', library: library.id, resource, slotsDir });
   await Promise.all(children.map((child) => child.expect('prepared')));
+  if (library.backend === 'redis') await admin.config('RESETSTAT');
   const until = process.hrtime.bigint() + BigInt(seconds * 1e9);
   for (const child of children) child.send({ type: 'run', until: until.toString() });
   const straggling = setTimeout(() => children.forEach((child) => child.send({ type: 'stop' })), seconds * 1e3 + 300);
   try {
     const reports = await Promise.all(children.map((child) => child.expect('count', seconds * 1e3 + 10_000)));
-    return {
+    const counts = reports.map((report) => report.acquisitions as number);
+    const result: SharedResult = {
       library,
       seconds,
-      counts: reports.map((report) => report.acquisitions as number),
+      counts,
       failures: reports.reduce((sum, report) => sum + (report.failures as number), 0),
       overlaps: reports.reduce((sum, report) => sum + (report.overlaps as number), 0),
     };
+    if (library.backend === 'redis') {
+      // Includes the scripts of "stop"-abandoned tries after the deadline: a slight overcount.
+      const stats = await admin.info('commandstats');
+      const calls = [...stats.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm)].reduce((sum, [, , n]) => sum + Number(n), 0);
+      result.scriptsPerAcquisition = calls / Math.max(1, counts.reduce((a, b) => a + b, 0));
+    }
+    return result;
   } finally {
     clearTimeout(straggling);
   }
@@ -59,7 +71,7 @@ export async function semaphores(context: BenchContext): Promise<Section> {
   const cleanups: Array<() => unknown> = [];
   let uncontended: Array<{ library: Library; call: string; blocking: boolean; rate: number; commands?: string }> = [];
   const admin = await connectRedis(env);
-  cleanups.push(() => admin.disconnect());
+  workspace.onDispose(() => admin.disconnect()); // should a measurement throw
   try {
     for (const library of semaphoreLibraries) {
       const session = await library.connect(env);
@@ -87,9 +99,10 @@ export async function semaphores(context: BenchContext): Promise<Section> {
   const children = await startChildren(workspace, 'semaphore-hammer', [env], PROCESSES);
   const shared: SharedResult[] = [];
   try {
-    for (const library of semaphoreLibraries) shared.push(await share(workspace, children, library, seconds));
+    for (const library of semaphoreLibraries) shared.push(await share(workspace, children, library, seconds, admin));
   } finally {
     await Promise.all(children.map((child) => child.stop()));
+    admin.disconnect();
   }
 
   const rateOf = (id: string, blocking: boolean) => uncontended.find((row) => row.library.id === id && row.blocking === blocking)?.rate;
@@ -148,7 +161,7 @@ export async function semaphores(context: BenchContext): Promise<Section> {
       },
       {
         caption: `${PROCESSES} processes sharing one semaphore of limit ${SEMAPHORE_LIMIT} (${seconds} s)`,
-        columns: ['library', 'acquisitions/s', 'this ÷ lockwright RedisPermitStore', 'min / max per process', 'min ÷ max', 'overlaps'],
+        columns: ['library', 'acquisitions/s', 'this ÷ lockwright RedisPermitStore', 'min / max per process', 'min ÷ max', 'overlaps', 'Redis scripts run per acquisition'],
         rows: shared.map((result) => {
           const min = Math.min(...result.counts);
           const max = Math.max(...result.counts);
@@ -160,6 +173,7 @@ export async function semaphores(context: BenchContext): Promise<Section> {
             `${formatNumber(min)} / ${formatNumber(max)}`,
             max > 0 ? formatNumber(min / max, 2) : '–',
             String(result.overlaps),
+            result.scriptsPerAcquisition === undefined ? '–' : formatNumber(result.scriptsPerAcquisition, 1),
           ];
         }),
       },
