@@ -15,6 +15,7 @@
 //   fallback poll); a release publishes on the resource's channel (to wake waiters).
 // - ZINTERSTORE (Symfony's purge of the weight set) drops the weight set's expiry; every
 //   path puts it back, so that no weight set outlives its holders without an expiry.
+// - Saving a held token again moves its expiry to now + ttl, as a refresh would.
 // - exists() also checks that the permits have not expired (Symfony's checks only the
 //   weight set).
 import { createHash } from 'node:crypto';
@@ -73,8 +74,9 @@ local timeKey = KEYS[2]`;
 
 /**
  * KEYS: weight set, time set. ARGV: use server time, client now ms, token, ttl ms, limit,
- * weight. Returns {1} when held (saving a held token again changes nothing, as in
- * Symfony), or {0, ms until the first holder expires (-1: unknown)}.
+ * weight. Returns {1} when held, or {0, ms until the first holder expires (-1: unknown)}.
+ * Saving a held token again sets its expiry to now + ttl (Symfony leaves it as it was;
+ * Lock counts a confirmed save's lifetime from its request, so the server must too).
  */
 export const SAVE = script('permitSave', `
 ${KEYS_}
@@ -89,7 +91,9 @@ ${NOW}
 ${EXTEND}
 redis.call("ZREMRANGEBYSCORE", timeKey, "-inf", now)
 redis.call("ZINTERSTORE", weightKey, 2, weightKey, timeKey, "WEIGHTS", 1, 0)
+local expiry = math.ceil((now_ms + ttl) / 1000)
 if redis.call("ZSCORE", timeKey, token) then
+  redis.call("ZADD", timeKey, string.format("%d", expiry), token)
   extend()
   return {1}
 end
@@ -104,7 +108,6 @@ if count + weight > limit then
   if not first then return {0, -1} end
   return {0, math.max(0, math.ceil(tonumber(first)) * 1000 - now_ms)}
 end
-local expiry = math.ceil((now_ms + ttl) / 1000)
 redis.call("ZADD", timeKey, string.format("%d", expiry), token)
 redis.call("ZADD", weightKey, weight, token)
 extend()

@@ -72,6 +72,17 @@ describe('RedisPermitStore data layout (Symfony Semaphore RedisStore)', () => {
     await store.delete(key);
   });
 
+  it('saving a held key again moves its expiry to the new TTL (Lock counts from that request)', async () => {
+    const store = new RedisPermitStore(client);
+    const key = new SemaphoreKey('save-again', 2);
+    await store.save(key, 10_000);
+    await store.save(key, 120_000);
+    const token = key.getState<string>('lockwright:redis-permits:token');
+    expect(Number(await admin.zscore('{save-again}:time', token)) - (await nowSeconds())).toBeGreaterThanOrEqual(119);
+    expect(await admin.zcard('{save-again}:weight')).toBe(1);
+    await store.delete(key);
+  });
+
   it('gives a refused weight set its expiry back (Symfony\'s ZINTERSTORE drops it)', async () => {
     const store = new RedisPermitStore(client);
     const holder = new SemaphoreKey('refused-expiry', 1);
