@@ -94,6 +94,7 @@ redis.call("ZINTERSTORE", weightKey, 2, weightKey, timeKey, "WEIGHTS", 1, 0)
 local expiry = math.ceil((now_ms + ttl) / 1000)
 if redis.call("ZSCORE", timeKey, token) then
   redis.call("ZADD", timeKey, string.format("%d", expiry), token)
+  redis.call("ZADD", weightKey, weight, token)
   extend()
   return {1}
 end
