@@ -58,6 +58,7 @@ export { FlockStore, type FlockStoreOptions } from './stores/local/flock-store.j
 export { SemaphoreStore, type SemaphoreStoreOptions } from './stores/local/semaphore-store.js';
 export { isNativeAvailable } from './native.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store.js';
+export { RedisPermitStore, type RedisPermitStoreOptions } from './stores/redis/redis-permit-store.js';
 export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.js';
 export { SqlStore, lockId as sqlLockId } from './stores/sql/sql-store.js';
 export type { SqlStoreOptions } from './stores/sql/options.js';
