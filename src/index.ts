@@ -11,8 +11,12 @@ export {
   type RefreshMessage,
   type LostMessage,
   type ExpiredMessage,
+  semaphoreChannels,
+  semaphoreChannelNames,
+  type SemaphoreMessage,
 } from './core/diagnostics.js';
 export { LockFactory, DEFAULT_TTL } from './core/lock-factory.js';
+export { MultiLock, type MultiLockOptions } from './core/multi-lock.js';
 export type { AcquireOptions } from './core/wait.js';
 export { parseDuration, formatDuration, MIN_TTL_MS, MAX_TTL_MS, type Duration } from './core/duration.js';
 export {
@@ -38,13 +42,23 @@ export {
   InvalidTtlError,
   NotSupportedError,
   UnserializableKeyError,
+  SemaphoreAcquiringError,
+  SemaphoreReleasingError,
+  SemaphoreExpiredError,
 } from './core/errors.js';
+export { SemaphoreKey, type SerializedSemaphoreKey } from './semaphore/semaphore-key.js';
+export { Semaphore, type SemaphoreOptions } from './semaphore/semaphore.js';
+export { SemaphoreFactory, type CreateSemaphoreOptions } from './semaphore/semaphore-factory.js';
+export { isBlockingPermitStore, type PermitStore, type BlockingPermitStore } from './semaphore/permit-store.js';
+export { LockPermitStore } from './semaphore/lock-permit-store.js';
+export { createPermitStore, type ClosablePermitStore } from './stores/create-permit-store.js';
 export { InMemoryStore, type InMemoryStoreOptions } from './stores/memory/in-memory-store.js';
 export { NullStore } from './stores/memory/null-store.js';
 export { FlockStore, type FlockStoreOptions } from './stores/local/flock-store.js';
 export { SemaphoreStore, type SemaphoreStoreOptions } from './stores/local/semaphore-store.js';
 export { isNativeAvailable } from './native.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store.js';
+export { RedisPermitStore, type RedisPermitStoreOptions } from './stores/redis/redis-permit-store.js';
 export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.js';
 export { SqlStore, lockId as sqlLockId } from './stores/sql/sql-store.js';
 export type { SqlStoreOptions } from './stores/sql/options.js';

@@ -3,6 +3,7 @@
 // subscribers the cost is one boolean check per operation.
 import diagnostics from 'node:diagnostics_channel';
 import type { Lock } from './lock.js';
+import type { Semaphore } from '../semaphore/semaphore.js';
 
 /** What every message carries. */
 export interface LockMessage {
@@ -57,21 +58,54 @@ export interface ExpiredMessage extends LockMessage {
   error: unknown;
 }
 
-export const channels = {
-  acquire: diagnostics.tracingChannel<AcquireMessage, AcquireMessage>('lockwright:lock:acquire'),
-  conflict: diagnostics.channel('lockwright:lock:conflict'),
-  release: diagnostics.channel('lockwright:lock:release'),
-  refresh: diagnostics.channel('lockwright:lock:refresh'),
-  lost: diagnostics.channel('lockwright:lock:lost'),
-  expired: diagnostics.channel('lockwright:lock:expired'),
-} as const;
+/** The six channels of a family (`lock` or `semaphore`): one shape for both. */
+function channelFamily<F extends string, M extends object>(family: F) {
+  return {
+    acquire: diagnostics.tracingChannel<M, M>(`lockwright:${family}:acquire`),
+    conflict: diagnostics.channel(`lockwright:${family}:conflict`),
+    release: diagnostics.channel(`lockwright:${family}:release`),
+    refresh: diagnostics.channel(`lockwright:${family}:refresh`),
+    lost: diagnostics.channel(`lockwright:${family}:lost`),
+    expired: diagnostics.channel(`lockwright:${family}:expired`),
+  } as const;
+}
+
+/** A family's channel names, for subscribing with `diagnostics_channel.subscribe(name, fn)`. */
+function channelNamesOf<F extends string>(family: F) {
+  return {
+    acquire: `tracing:lockwright:${family}:acquire:*`,
+    conflict: `lockwright:${family}:conflict`,
+    release: `lockwright:${family}:release`,
+    refresh: `lockwright:${family}:refresh`,
+    lost: `lockwright:${family}:lost`,
+    expired: `lockwright:${family}:expired`,
+  } as const;
+}
+
+export const channels = channelFamily<'lock', AcquireMessage>('lock');
 
 /** The channel names, for subscribing with `diagnostics_channel.subscribe(name, fn)`. */
-export const channelNames = {
-  acquire: 'tracing:lockwright:lock:acquire:*',
-  conflict: 'lockwright:lock:conflict',
-  release: 'lockwright:lock:release',
-  refresh: 'lockwright:lock:refresh',
-  lost: 'lockwright:lock:lost',
-  expired: 'lockwright:lock:expired',
-} as const;
+export const channelNames = channelNamesOf('lock');
+
+/**
+ * What every `lockwright:semaphore:*` message carries. The events are those of locks
+ * (acquire, conflict, release, refresh, lost, expired) with the same extra fields
+ * (`result`, `error`, `reason`, `waitedMs`, `heldMs`), for a semaphore's permits.
+ */
+export interface SemaphoreMessage {
+  /** The Semaphore instance (compare identity to follow one semaphore; never mutate it). */
+  semaphore: Semaphore;
+  resource: string;
+  /** The permit store's class name, e.g. "RedisPermitStore". */
+  store: string;
+  /** How many permits the semaphore has, and how many this one takes. */
+  limit: number;
+  weight: number;
+  blocking: boolean;
+  /** The permits' TTL in ms, null when they do not expire. */
+  ttl: number | null;
+}
+
+export const semaphoreChannels = channelFamily<'semaphore', SemaphoreMessage>('semaphore');
+
+export const semaphoreChannelNames = channelNamesOf('semaphore');
