@@ -2,7 +2,7 @@
 // never needs ioredis (an optional peer dependency). An ioredis `Redis` or `Cluster`
 // fits these interfaces as it is.
 import { LockStorageError } from '../../core/errors.js';
-import type { RedisScript } from './scripts.js';
+import type { LockScript, RedisScript } from './scripts.js';
 
 type Arg = string | number;
 
@@ -109,7 +109,7 @@ function companionKey(resource: string, role: string): string {
 }
 
 /** The KEYS of `script` for `resource`, in the order its source reads them. */
-export function scriptKeys(script: RedisScript, resource: string): string[] {
+export function scriptKeys(script: LockScript, resource: string): string[] {
   return script.keys.map((role) => (role === 'resource' ? resource : companionKey(resource, role)));
 }
 

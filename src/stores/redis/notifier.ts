@@ -5,6 +5,8 @@
 // store channel ("<waiter id> <grant>"; scripts.ts), so that one process, and in it one
 // waiter, wakes per release. A lost message only slows a wait down: the waiter polls,
 // and its next try finds the lock its own (see wait-queue.ts).
+// RedisPermitStore's waits do not queue in Redis: they listen on a channel per resource
+// (`listenChannel`), on the same connection.
 import { randomBytes } from 'node:crypto';
 import type { RedisClient, RedisSubscriberClient } from './client.js';
 import { WAKE_PREFIX } from './scripts.js';
@@ -15,8 +17,8 @@ const LINGER_MS = 1_000;
 const SUBSCRIBE_WAIT_MS = 500;
 
 export interface Listening {
-  /** The id this waiter queues under in Redis (its store's id, ".", a number). */
-  readonly id: string;
+  /** The id this waiter queues under in Redis (its store's id, ".", a number); null for a channel's listener. */
+  readonly id: string | null;
   /** Settles once the subscription is confirmed, failed, or slow; never rejects. */
   readonly ready: Promise<void>;
   close(): void;
@@ -33,6 +35,8 @@ export class ReleaseNotifier {
   /** Whether the subscription is confirmed: a waiter may then queue with its first try. */
   #confirmed = false;
   readonly #listeners = new Map<string, (grant: string | undefined) => void>();
+  /** Listeners of per-resource channels (listenChannel), with their subscriptions. */
+  readonly #channels = new Map<string, { listeners: Set<() => void>; subscribed: Promise<void> }>();
   #next = 0;
   #linger: ReturnType<typeof setTimeout> | null = null;
 
@@ -76,7 +80,54 @@ export class ReleaseNotifier {
       id,
       ready,
       close: () => {
-        if (!this.#listeners.delete(id) || this.#listeners.size > 0) return;
+        if (this.#listeners.delete(id)) this.#scheduleClose();
+      },
+    };
+  }
+
+  /** Wake-ups by any message on `channelName` (a resource's release channel). */
+  listenChannel(channelName: string, onMessage: () => void): Listening {
+    if (this.#linger !== null) {
+      clearTimeout(this.#linger);
+      this.#linger = null;
+    }
+    let channel = this.#channels.get(channelName);
+    if (!channel) {
+      let subscribed: Promise<void>;
+      try {
+        subscribed = this.#connect()
+          .subscribe(channelName)
+          .then(
+            () => undefined,
+            () => {
+              // Let the next waiter try again; this one polls.
+              if (this.#channels.get(channelName) === channel) this.#channels.delete(channelName);
+            },
+          );
+      } catch {
+        // A client whose duplicate() throws still gets waits: polled ones.
+        return { id: null, ready: Promise.resolve(), close: () => {} };
+      }
+      channel = { listeners: new Set(), subscribed };
+      this.#channels.set(channelName, channel);
+    }
+    const listener = () => onMessage();
+    channel.listeners.add(listener);
+    const own = channel;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ready = Promise.race([
+      own.subscribed,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS))),
+    ]).finally(() => clearTimeout(timer));
+    return {
+      id: null,
+      ready,
+      close: () => {
+        if (!own.listeners.delete(listener) || own.listeners.size > 0) return;
+        if (this.#channels.get(channelName) === own) {
+          this.#channels.delete(channelName);
+          this.#connection?.unsubscribe(channelName).catch(() => {});
+        }
         this.#scheduleClose();
       },
     };
@@ -117,7 +168,11 @@ export class ReleaseNotifier {
     // be printed by ioredis.
     connection.on('error', () => {});
     connection.on('message', (channel, message) => {
-      if (channel !== this.#channel) return;
+      if (channel !== this.#channel) {
+        const entry = this.#channels.get(channel);
+        if (entry) for (const listener of entry.listeners) listener();
+        return;
+      }
       const space = message.indexOf(' ');
       if (space === -1) this.#listeners.get(message)?.(undefined);
       else this.#listeners.get(message.slice(0, space))?.(message.slice(space + 1));
@@ -127,11 +182,12 @@ export class ReleaseNotifier {
     return connection;
   }
 
+  /** Closes the connection a second after the last listener left, unless another comes. */
   #scheduleClose(): void {
-    if (this.#linger !== null) return;
+    if (this.#linger !== null || this.#listeners.size > 0 || this.#channels.size > 0) return;
     this.#linger = setTimeout(() => {
       this.#linger = null;
-      if (this.#listeners.size === 0) this.#close();
+      if (this.#listeners.size === 0 && this.#channels.size === 0) this.#close();
     }, LINGER_MS);
     this.#linger.unref?.();
   }
@@ -148,6 +204,7 @@ export class ReleaseNotifier {
     this.#connection = null;
     this.#subscribed = null;
     this.#confirmed = false;
+    this.#channels.clear();
     unwatchClient(this.#client, this);
     connection?.disconnect();
   }

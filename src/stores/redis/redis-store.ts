@@ -29,7 +29,7 @@ import {
   SAVE_READ,
   TIME_PROBE,
   TIME_PROBE_KEY,
-  type RedisScript,
+  type LockScript,
 } from './scripts.js';
 import { leaseFor, RedisWaitQueues, type Attempt } from './wait-queue.js';
 import { heldByAnother } from '../key-state.js';
@@ -235,7 +235,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     return count;
   }
 
-  async #eval(script: RedisScript, action: string, key: Key, args: Array<string | number>): Promise<unknown> {
+  async #eval(script: LockScript, action: string, key: Key, args: Array<string | number>): Promise<unknown> {
     await this.#databaseChecked(action, key);
     try {
       return await evaluate(this.#client, script, [...scriptKeys(script, key.resource), ...args]);

@@ -15,6 +15,10 @@ export interface RedisScript {
   /** SHA1 of the source, for EVALSHA; computed once, when this module loads. */
   readonly sha: string;
   readonly numKeys: number;
+}
+
+/** A script of the lock store, whose KEYS are the resource and its companion keys. */
+export interface LockScript extends RedisScript {
   /** What each of KEYS is, in order: the resource, or one of its companion keys (client.ts). */
   readonly keys: readonly KeyRole[];
 }
@@ -24,7 +28,7 @@ export type KeyRole = 'resource' | 'fence' | 'queue' | 'leases';
 /** Channels a release wakes a waiter on: this prefix, then the waiter's store id. */
 export const WAKE_PREFIX = 'lockwright:wake:';
 
-function script(name: string, keys: readonly KeyRole[], source: string): RedisScript {
+function script(name: string, keys: readonly KeyRole[], source: string): LockScript {
   return { name, source, keys, numKeys: keys.length, sha: createHash('sha1').update(source).digest('hex') };
 }
 

@@ -41,13 +41,23 @@ export type Attempt =
  * null), take a lock a release handed over (`grant`: its fencing token, "-" for a
  * reader), give back a grant nobody wants any more, or leave the Redis queue (false:
  * it was no longer queued, and may have been handed the lock).
+ * A source with a `channel` (RedisPermitStore's) does not queue in Redis: its head is
+ * woken by any message on that channel, and tries.
  */
-export interface WaitSource {
-  attempt(waiter: string | null): Promise<Attempt>;
-  adopt(grant: string): Promise<void>;
-  abandon(): Promise<void>;
-  leave(waiter: string): Promise<boolean>;
-}
+export type WaitSource =
+  | {
+      channel?: undefined;
+      attempt(waiter: string | null): Promise<Attempt>;
+      adopt(grant: string): Promise<void>;
+      abandon(): Promise<void>;
+      leave(waiter: string): Promise<boolean>;
+    }
+  | {
+      channel: string;
+      /** `waiter` is always null here (a channel's listener has no id). */
+      attempt(waiter: string | null): Promise<Attempt>;
+      abandon(): Promise<void>;
+    };
 
 /** A queued waiter's lease in Redis, in polls: it renews it at least once a poll. */
 const LEASE_POLLS = 2;
@@ -165,20 +175,24 @@ export class RedisWaitQueues {
     /** The waiter id sent with a try: the waiter may be queued in Redis under it. */
     let queued: string | null = null;
     let granted = false;
+    const source = waiter.source;
     const subscribe = (): Promise<void> => {
-      listening = this.#notifier.listen((grant) => {
-        if (grant !== undefined) waiter.grant = grant;
-        waiter.wake();
-      });
+      listening =
+        source.channel === undefined
+          ? this.#notifier.listen((grant) => {
+              if (grant !== undefined) waiter.grant = grant;
+              waiter.wake();
+            })
+          : this.#notifier.listenChannel(source.channel, () => waiter.wake());
       return listening.ready;
     };
     /** The lock, if a release handed it over: taken as this try's outcome. */
     const handed = async (attempt: Attempt): Promise<Attempt> => {
       const grant = waiter.grant;
-      if (attempt.granted || grant === null) return attempt;
+      if (attempt.granted || grant === null || source.channel !== undefined) return attempt;
       waiter.grant = null;
       try {
-        await waiter.source.adopt(grant);
+        await source.adopt(grant);
         return { granted: true };
       } catch {
         // Its lifetime ran out before it reached us: it was given back; try again.
@@ -187,16 +201,16 @@ export class RedisWaitQueues {
     };
     /** Ends the wait without the lock: out of the Redis queue first, so that nothing stays held. */
     const without = async (error: unknown): Promise<void> => {
-      if (queued !== null && !granted) {
+      if (queued !== null && !granted && source.channel === undefined) {
         const leaving = queued;
         queued = null;
-        await this.#leave(waiter.source, leaving);
+        await this.#leave(source, leaving);
       }
       waiter.finish(error);
     };
     try {
       // Queue with the first try when a release would reach this waiter at once.
-      if (!tryFirst || (!waiter.once && this.#notifier.subscribed)) await subscribe();
+      if (!tryFirst || (!waiter.once && source.channel === undefined && this.#notifier.subscribed)) await subscribe();
       let failures = 0;
       while (!waiter.cancelled && waiter.stopping === null) {
         waiter.woken = false;
@@ -242,13 +256,13 @@ export class RedisWaitQueues {
     } finally {
       this.#advance(id, waiter);
       // Out of the Redis queue, so that the next waiter there is not held up by this one.
-      if (queued !== null && !granted) void this.#leave(waiter.source, queued);
+      if (queued !== null && !granted && source.channel === undefined) void this.#leave(source, queued);
       (listening as Listening | null)?.close();
     }
   }
 
   /** Leaves the Redis queue; a lock handed over meanwhile, that nobody takes, is given back. */
-  async #leave(source: WaitSource, queued: string): Promise<void> {
+  async #leave(source: Extract<WaitSource, { leave: unknown }>, queued: string): Promise<void> {
     try {
       if (!(await source.leave(queued))) await source.abandon();
     } catch {
