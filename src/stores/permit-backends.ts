@@ -1,6 +1,7 @@
 // Every backend createPermitStore() knows, in the order they are tried. A backend folder
 // that has a permit store exports its PermitBackend from its backend.ts; add it here.
 import type { PermitStore } from '../semaphore/permit-store.js';
+import { sysvPermitBackend } from './local/backend.js';
 import { lockPermitBackend } from './lock-permits.js';
 
 /** What a backend folder tells createPermitStore() (the permit-store twin of StoreBackend). */
@@ -18,4 +19,4 @@ export interface PermitBackend {
   readonly clientForm?: string;
 }
 
-export const PERMIT_BACKENDS: readonly PermitBackend[] = [lockPermitBackend];
+export const PERMIT_BACKENDS: readonly PermitBackend[] = [sysvPermitBackend, lockPermitBackend];
