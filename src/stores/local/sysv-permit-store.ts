@@ -48,15 +48,12 @@ const queues = new LocalWaitQueues<PermitHandle>();
 const turns = new KeyTurns();
 const idleHandles = new IdleHandlePool<PermitHandle>({ perKey: 4, total: 256, idleMs: 1_000 });
 
-/** Puts a handle back for reuse, holding nothing (closes it if giving back fails). */
-function recycle(handle: PermitHandle): void {
-  try {
-    handle.give();
-  } catch {
-    handle.close();
-    return;
-  }
-  idleHandles.give(String(handle.key), handle);
+/**
+ * Idle handles are kept per set and mode: a handle opened by a store of another mode
+ * passed that mode's ownership check, not this one's.
+ */
+function poolKey(key: number, mode: number): string {
+  return `${key}:${mode.toString(8)}`;
 }
 
 /** The set behind a kept handle was removed while it sat idle: open it afresh. */
@@ -113,7 +110,7 @@ export class SysvPermitStore implements BlockingPermitStore {
       handle.close();
       throw storageError(error, `Cannot give back the permits of the "${key.resource}" semaphore`);
     }
-    idleHandles.give(String(handle.key), handle);
+    idleHandles.give(poolKey(handle.key, this.mode), handle);
   }
 
   /**
@@ -160,7 +157,7 @@ export class SysvPermitStore implements BlockingPermitStore {
     if (wait === null || queues.waiting(queueId) === 0) {
       if (this.#tryTake(handle, identity, key)) return held.set(key, handle);
     } else {
-      idleHandles.give(String(identity.key), handle);
+      idleHandles.give(poolKey(identity.key, this.mode), handle);
     }
     if (wait === null || wait.timeout === 0) {
       throw new LockConflictedError(
@@ -171,15 +168,15 @@ export class SysvPermitStore implements BlockingPermitStore {
     const granted = await queue.wait(wait, describe(key));
     // The key came to hold permits meanwhile (a non-blocking call of the same Semaphore):
     // keep one hold, never overwrite (and so leak) the other.
-    if (held.peek(key)) return recycle(granted);
+    if (held.peek(key)) return this.#recycle(granted);
     held.set(key, granted);
   }
 
   /** A handle on the set that holds nothing, whose kernel limit is `key.limit`. */
   #handle(identity: SemaphoreIdentity, key: SemaphoreKey): PermitHandle {
-    const handle = idleHandles.take(String(identity.key)) ?? this.#open(identity, key);
+    const handle = idleHandles.take(poolKey(identity.key, this.mode)) ?? this.#open(identity, key);
     if (handle.limit !== key.limit) {
-      idleHandles.give(String(identity.key), handle);
+      idleHandles.give(poolKey(identity.key, this.mode), handle);
       throw new InvalidArgumentError(
         `The "${key.resource}" semaphore has a limit of ${handle.limit} permits in the kernel (System V key 0x${identity.key.toString(16)}, ` +
           `set by the process that first used it), but this one asks for ${key.limit}. Every process must give one name one limit. ` +
@@ -206,7 +203,7 @@ export class SysvPermitStore implements BlockingPermitStore {
       if (!reopened && isStaleSet(error)) return this.#tryTake(this.#handle(identity, key), identity, key, true);
       throw storageError(error, `Cannot take permits of the "${key.resource}" semaphore`);
     }
-    idleHandles.give(String(identity.key), handle);
+    idleHandles.give(poolKey(identity.key, this.mode), handle);
     return false;
   }
 
@@ -223,7 +220,7 @@ export class SysvPermitStore implements BlockingPermitStore {
           wait = handle.wait(weight, -1, (error, granted) => {
             if (granted) return done(null, handle);
             if (error && isStaleSet(error)) handle.close();
-            else recycle(handle);
+            else this.#recycle(handle);
             done(error ? storageError(error, `Cannot wait for the "${resource}" semaphore`) : null, null);
           });
         } catch (error) {
@@ -236,8 +233,19 @@ export class SysvPermitStore implements BlockingPermitStore {
         const handle = this.#handle(identity, key);
         return this.#tryTake(handle, identity, key) ? handle : null;
       },
-      release: recycle,
+      release: (handle) => this.#recycle(handle),
     };
+  }
+
+  /** Puts a handle back for reuse, holding nothing (closes it if giving back fails). */
+  #recycle(handle: PermitHandle): void {
+    try {
+      handle.give();
+    } catch {
+      handle.close();
+      return;
+    }
+    idleHandles.give(poolKey(handle.key, this.mode), handle);
   }
 }
 
