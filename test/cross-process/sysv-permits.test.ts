@@ -1,6 +1,7 @@
 // SysvPermitStore across real processes: the kernel gives a killed holder's permits back
 // (SEM_UNDO), all at once; and waits cancelled at every kind of moment, racing grants,
 // leave no permit behind, in this process or for another one.
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SemaphoreFactory, SysvPermitStore, type Semaphore } from '../../src/index.js';
@@ -38,6 +39,17 @@ describe('SysvPermitStore: kill -9 of a holder', () => {
     expect(await waiting).toBe(true);
     expect(await waiter.isAcquired()).toBe(true);
     await waiter.release();
+  });
+});
+
+describe('SysvPermitStore: worker_threads', () => {
+  it('gives back the permits of a terminated worker, holding or waiting (undo records are per process)', () => {
+    const name = resource('worker');
+    const script = fileURLToPath(new URL('../fixtures/worker-permits.mjs', import.meta.url));
+    const result = spawnSync(process.execPath, [script, namespace, name], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe('ok');
   });
 });
 
