@@ -10,6 +10,7 @@ import {
   LockFactory,
   LockStorageError,
   SemaphoreAcquiringError,
+  SemaphoreExpiredError,
   SemaphoreFactory,
   SemaphoreKey,
   SemaphoreStore,
@@ -169,6 +170,26 @@ describe('SysvPermitStore', () => {
     await semaphore.release(); // nothing to give back to a set that is gone
     expect(await semaphore.acquire()).toBe(true); // a fresh set
     await semaphore.release();
+  });
+
+  it('refresh() of permits whose set was removed throws SemaphoreExpiredError; a blocked wait fails with LockStorageError (EIDRM)', async () => {
+    const name = resource('eidrm');
+    const store = new SysvPermitStore({ namespace });
+    const semaphore = new SemaphoreFactory(store).createSemaphore(name, 1);
+    expect(await semaphore.acquire()).toBe(true);
+    await semaphore.refresh(); // held: nothing to put off, no error
+    const waiting = store.waitAndSave(new SemaphoreKey(name, 1), null).then(
+      () => null,
+      (e: unknown) => e as Error & { cause?: { code?: string } },
+    );
+    // The wait was handed to a waiter thread before waitAndSave() returned: whether the
+    // thread is already asleep in semop (EIDRM) or enters it just after (EINVAL), it fails.
+    removeSemaphoreSet(semaphoreIdentity(namespace, name, 'permits').key);
+    const error = await waiting;
+    expect(error).toBeInstanceOf(LockStorageError);
+    expect(error!.cause?.code).toMatch(/^(EIDRM|EINVAL)$/);
+    expect(error!.message).toMatch(/removed/);
+    await expect(semaphore.refresh()).rejects.toBeInstanceOf(SemaphoreExpiredError);
   });
 
   it('detects a key collision: another set on the key is an error (cause EEXIST), never shared', async () => {
