@@ -181,7 +181,7 @@ export function loadNative(): NativeBinding {
     // once; this is what a user meets later). Only the local stores need the addon.
     loadError = new NotSupportedError(
       `lockwright's native addon is not available on ${process.platform}-${process.arch} ` +
-        `(${(cause as Error).message.split('\n')[0]}). FlockStore and SemaphoreStore need it; the Redis, ` +
+        `(${(cause as Error).message.split('\n')[0]}). FlockStore, SemaphoreStore and SysvPermitStore need it; the Redis, ` +
         'SQL and in-memory stores do not. To build it, install python3, make and a C++17 compiler ' +
         "(Debian/Ubuntu: apt-get install python3 make g++) and run 'npm rebuild lockwright'.",
       { cause },
