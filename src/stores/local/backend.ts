@@ -2,8 +2,7 @@
 // semaphore / semaphore://namespace for createPermitStore() (System V counting semaphores).
 import { isAbsolute } from 'node:path';
 import { InvalidArgumentError } from '../../core/errors.js';
-import type { StoreBackend } from '../backend.js';
-import type { PermitBackend } from '../permit-backends.js';
+import type { PermitBackend, StoreBackend } from '../backend.js';
 import { decodeDsnPart, redactDsn } from '../dsn.js';
 import { FlockStore } from './flock-store.js';
 import { SemaphoreStore } from './semaphore-store.js';

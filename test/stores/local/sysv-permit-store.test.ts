@@ -251,7 +251,7 @@ describe('SysvPermitStore', () => {
     expect(() => createPermitStore('semaphore://')).toThrow(/semaphore:\/\/ needs a namespace, as in semaphore:\/\/myapp/);
     expect(() => createPermitStore('semaphore://app?mode=0660')).toThrow(/takes a namespace and no options/);
     expect(() => createPermitStore('semaphore://%zz')).toThrow(/bad percent-encoding/);
-    expect(() => createPermitStore('semaphore:app')).toThrow(/Unsupported permit store DSN "semaphore:app" \(expected semaphore, semaphore:\/\/namespace, lock\+/);
+    expect(() => createPermitStore('semaphore:app')).toThrow(/Unsupported permit store DSN "semaphore:app" \(expected semaphore, semaphore:\/\/namespace or lock\+/);
     expect(() => createPermitStore('semaphores')).toThrow(/Unsupported permit store DSN/);
     const store = createPermitStore(`semaphore://${encodeURIComponent('my app/ns')}`);
     expect(store).toBeInstanceOf(SysvPermitStore);
