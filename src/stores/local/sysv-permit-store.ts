@@ -42,7 +42,7 @@ export interface SysvPermitStoreOptions {
 
 const OPTION_KEYS = ['mode', 'namespace'] as const;
 
-// Per process (per worker): one kernel waiter per (set, weight), and released handles
+// Per process (per worker): one kernel waiter per (set, mode, weight), and released handles
 // kept a moment for reuse (opening one is semget + IPC_STAT + semop + GETALL).
 const queues = new LocalWaitQueues<PermitHandle>();
 const turns = new KeyTurns();
@@ -151,7 +151,7 @@ export class SysvPermitStore implements BlockingPermitStore {
       );
     }
     const identity = semaphoreIdentity(this.namespace, key.resource, 'permits');
-    const queueId = `${identity.key}:${key.weight}`;
+    const queueId = `${poolKey(identity.key, this.mode)}:${key.weight}`;
     // Always open (or reuse) a handle first: it checks the limit the set has.
     const handle = this.#handle(identity, key);
     if (wait === null || queues.waiting(queueId) === 0) {
@@ -174,7 +174,14 @@ export class SysvPermitStore implements BlockingPermitStore {
 
   /** A handle on the set that holds nothing, whose kernel limit is `key.limit`. */
   #handle(identity: SemaphoreIdentity, key: SemaphoreKey): PermitHandle {
-    const handle = idleHandles.take(poolKey(identity.key, this.mode)) ?? this.#open(identity, key);
+    let handle = idleHandles.take(poolKey(identity.key, this.mode));
+    if (handle && handle.limit !== key.limit) {
+      // A kept handle may be on a set removed since (and recreated with this limit): the
+      // set as it is now decides.
+      handle.close();
+      handle = undefined;
+    }
+    handle ??= this.#open(identity, key);
     if (handle.limit !== key.limit) {
       idleHandles.give(poolKey(identity.key, this.mode), handle);
       throw new InvalidArgumentError(

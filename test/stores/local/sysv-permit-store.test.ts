@@ -147,6 +147,23 @@ describe('SysvPermitStore', () => {
     });
   });
 
+  it('a kept handle on a removed set does not decide the limit: the set as it is now does', async () => {
+    const name = resource('limit-recreated');
+    const dsn = `semaphore://${encodeURIComponent(namespace)}`;
+    const store = new SysvPermitStore({ namespace });
+    const old = new SemaphoreKey(name, 3);
+    await store.save(old, null);
+    await store.delete(old); // its handle is kept for reuse, with limit 3
+    removeSemaphoreSet(semaphoreIdentity(namespace, name, 'permits').key);
+    const child = new LockHolder(permitHolder);
+    expect((await child.send({ cmd: 'acquire', dsn, resource: name, limit: 5 })).acquired).toBe(true);
+    const fresh = new SemaphoreKey(name, 5, 4);
+    await store.save(fresh, null);
+    expect(await store.exists(fresh)).toBe(true);
+    await expect(store.save(new SemaphoreKey(name, 5), null)).rejects.toThrow(/fewer than 1 of its 5 permits free/);
+    await store.delete(fresh);
+  });
+
   it('initialises a set once when many processes open it at the same moment', async () => {
     const name = resource('init-race');
     const dsn = `semaphore://${encodeURIComponent(namespace)}`;
