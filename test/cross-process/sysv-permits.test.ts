@@ -2,8 +2,11 @@
 // (SEM_UNDO), all at once; and waits cancelled at every kind of moment, racing grants,
 // leave no permit behind, in this process or for another one.
 import { spawnSync } from 'node:child_process';
+import { pbkdf2 } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SemaphoreFactory, SysvPermitStore, type Semaphore } from '../../src/index.js';
 import { loadNative } from '../../src/native.js';
 import { LockHolder } from '../helpers/child.js';
@@ -39,6 +42,34 @@ describe('SysvPermitStore: kill -9 of a holder', () => {
     expect(await waiting).toBe(true);
     expect(await waiter.isAcquired()).toBe(true);
     await waiter.release();
+  });
+});
+
+describe('SysvPermitStore: waits are not on the libuv threadpool', () => {
+  it('8 semaphore waits blocked in the kernel leave fs and crypto (4 threadpool threads) working', async () => {
+    const factory = new SemaphoreFactory(new SysvPermitStore({ namespace }));
+    const holders: Semaphore[] = [];
+    const waits: Array<Promise<boolean>> = [];
+    const controller = new AbortController();
+    for (let n = 0; n < 8; n++) {
+      const name = resource(`pool-${n}`);
+      const holder = factory.createSemaphore(name, 1);
+      expect(await holder.acquire()).toBe(true);
+      holders.push(holder);
+      waits.push(factory.createSemaphore(name, 1).acquire({ signal: controller.signal }).catch(() => false));
+    }
+    await vi.waitFor(() => expect(loadNative().stats().pendingWaits).toBe(8), { timeout: 10_000 });
+    // Were the waits on the threadpool, these would never run (the pool has 4 threads).
+    const self = fileURLToPath(import.meta.url);
+    for (let n = 0; n < 8; n++) {
+      expect((await readFile(self, 'utf8')).length).toBeGreaterThan(0);
+      expect((await promisify(pbkdf2)('x', 'salt', 1, 16, 'sha256')).length).toBe(16);
+    }
+    expect(loadNative().stats().waiterThreads).toBeGreaterThanOrEqual(8);
+    controller.abort();
+    expect(await Promise.all(waits)).toEqual(Array.from({ length: 8 }, () => false));
+    expect(loadNative().stats().pendingWaits).toBe(0);
+    for (const holder of holders) await holder.release();
   });
 });
 
