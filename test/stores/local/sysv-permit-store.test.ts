@@ -41,24 +41,21 @@ function resource(label: string): string {
   return name;
 }
 
-/** Free permits of a resource's set, read from the kernel through a fresh handle. */
+/**
+ * Free permits of a resource's set: fresh handles take one each until refused, then give
+ * back (the count leaves the set as it was).
+ */
 function freePermits(name: string, limit: number): number {
   const { key, fingerprint } = semaphoreIdentity(namespace, name, 'permits');
-  const handle = loadNative().openPermits(key, fingerprint, limit, 0o600);
+  const probes = [];
   try {
-    let free = 0;
-    // Take one at a time until refused, then give back: counts without changing anything.
-    const probes = [];
     for (;;) {
       const probe = loadNative().openPermits(key, fingerprint, limit, 0o600);
       probes.push(probe);
-      if (!probe.tryTake(1)) break;
-      free++;
+      if (!probe.tryTake(1)) return probes.length - 1;
     }
-    for (const probe of probes) probe.close();
-    return free;
   } finally {
-    handle.close();
+    for (const probe of probes) probe.close();
   }
 }
 
