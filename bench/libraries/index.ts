@@ -9,7 +9,7 @@ import { osLock } from './os-lock.js';
 import { properLockfileDefault, properLockfileTight } from './proper-lockfile.js';
 import { redisSemaphore } from './redis-semaphore.js';
 import { redlockV4, sesameRedlock } from './redlock.js';
-import { lockwrightFlockPermits, lockwrightRedisPermits, redisSemaphoreSemaphore } from './semaphores.js';
+import { lockwrightFlockPermits, lockwrightRedisPermits, lockwrightSysvPermits, redisSemaphoreSemaphore } from './semaphores.js';
 import { tableLock } from './table-lock.js';
 import type { Library } from './types.js';
 
@@ -40,7 +40,7 @@ export const databaseLibraries: Library[] = [
 export const kvLibraries: Library[] = [lockwrightMemcached, lockwrightZookeeper];
 
 /** Counting semaphores of SEMAPHORE_LIMIT permits (semaphores.ts), not locks. */
-export const semaphoreLibraries: Library[] = [lockwrightRedisPermits, redisSemaphoreSemaphore, lockwrightFlockPermits];
+export const semaphoreLibraries: Library[] = [lockwrightRedisPermits, redisSemaphoreSemaphore, lockwrightSysvPermits, lockwrightFlockPermits];
 
 const allLists = [localLibraries, redisLibraries, databaseLibraries, kvLibraries, semaphoreLibraries];
 

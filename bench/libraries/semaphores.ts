@@ -1,5 +1,5 @@
 // Counting semaphores (N permits), for the semaphore scenario: lockwright's Semaphore
-// over RedisPermitStore and over LockPermitStore (slot locks on FlockStore), and
+// over RedisPermitStore, SysvPermitStore and LockPermitStore (slot locks on FlockStore), and
 // redis-semaphore's Semaphore. `lock(resource)` gives a semaphore of SEMAPHORE_LIMIT
 // permits taking one; distinct calls give distinct holders.
 import type { Semaphore as LockwrightSemaphore } from '../../dist/index.js';
@@ -71,6 +71,25 @@ export const redisSemaphoreSemaphore: Library = {
       close: async () => {
         client.disconnect();
       },
+    };
+  },
+};
+
+export const lockwrightSysvPermits: Library = {
+  id: 'lockwright-sysv-permits',
+  name: 'lockwright SysvPermitStore',
+  backend: 'local',
+  mechanism: 'semop',
+  waits: "kernel semop wait on the addon's waiter thread, woken by the kernel when permits are given back",
+  waitsOnThreadpool: false,
+  excludesInProcess: true,
+  calls: semaphoreCalls,
+  async connect(env: LockEnv) {
+    const { SysvPermitStore, SemaphoreFactory } = await lockwright();
+    const factory = new SemaphoreFactory(new SysvPermitStore({ namespace: env.namespace }));
+    return {
+      lock: (resource) => wrap(factory.createSemaphore(resource, SEMAPHORE_LIMIT, { ttl: null })),
+      close: async () => {},
     };
   },
 };

@@ -142,7 +142,7 @@ export async function semaphores(context: BenchContext): Promise<Section> {
   return {
     title: `Semaphores (limit ${SEMAPHORE_LIMIT})`,
     method:
-      `Every semaphore has ${SEMAPHORE_LIMIT} permits; each holder takes one. Redis rows on the run's redis-server ${server.version}, ioredis 5 clients, permit TTL 10 s; LockPermitStore over FlockStore in the run's directory. ` +
+      `Every semaphore has ${SEMAPHORE_LIMIT} permits; each holder takes one. Redis rows on the run's redis-server ${server.version}, ioredis 5 clients, permit TTL 10 s; SysvPermitStore in the run's System V namespace; LockPermitStore over FlockStore in the run's directory. ` +
       `Uncontended: median of ${budget.rounds} rounds of ${budget.roundMs} ms per row in one process, the rows' rounds interleaved. ` +
       `Shared: ${PROCESSES} processes loop acquire → check in → check out → release on one semaphore for ${seconds} s; checking in creates one of ${SEMAPHORE_LIMIT} slot files with O_EXCL, so a holder that finds none free counts an overlap.`,
     tables: [

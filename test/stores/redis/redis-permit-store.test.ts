@@ -196,7 +196,7 @@ describe('RedisPermitStore options and DSNs', () => {
     expect(createPermitStore(client)).toBeInstanceOf(RedisPermitStore);
     expect(() => createPermitStore('redis://:hunter2@127.0.0.1/0?nope=1')).toThrow(/unknown option "nope"/);
     expect(() => createPermitStore('redis://:hunter2@127.0.0.1/0?nope=1')).not.toThrow(/hunter2/);
-    expect(() => createPermitStore('nope://x')).toThrow(/\(expected lock\+<lock store DSN> \(e\.g\. lock\+flock, lock\+postgres:\/\/…\), redis:\/\/… or rediss:\/\/…\)/);
+    expect(() => createPermitStore('nope://x')).toThrow(/\(expected semaphore, semaphore:\/\/namespace, lock\+<lock store DSN> \(e\.g\. lock\+flock, lock\+postgres:\/\/…\), redis:\/\/… or rediss:\/\/…\)/);
   });
 });
 
