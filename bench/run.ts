@@ -1,5 +1,6 @@
-// `npm run bench [-- --quick] [-- --only=<scenario>,…]`: runs the scenarios side by side
-// and writes bench/RESULTS.md (a full run only; quick and partial runs print).
+// `npm run bench [-- --quick] [-- --only <scenario>,…]`: runs the scenarios side by side
+// and writes bench/RESULTS.md (a full run only; quick and partial runs print). `--help`
+// lists the scenarios.
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -38,8 +39,28 @@ const scenarios: Record<string, Scenario> = {
 };
 
 const args = process.argv.slice(2);
+const usage = `npm run bench [-- [--quick] [--only <scenario>[,<scenario>…]]]
+
+  --quick          small budgets, for a smoke run
+  --only <list>    run only these scenarios (also --only=<list>); partial runs print their
+                   report, only a full run writes bench/RESULTS.md
+  --help           this text
+
+scenarios: ${Object.keys(scenarios).join(', ')}
+`;
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+const onlyAt = args.indexOf('--only');
+const onlyArg = onlyAt >= 0 ? args[onlyAt + 1] : args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const stray = args.filter((a, i) => a !== '--quick' && a !== '--only' && !a.startsWith('--only=') && !(onlyAt >= 0 && i === onlyAt + 1));
+if (stray.length > 0 || (onlyAt >= 0 && (onlyArg === undefined || onlyArg.startsWith('-')))) {
+  process.stderr.write(`${stray.length > 0 ? `unknown argument(s): ${stray.join(' ')}` : '--only needs a list of scenarios'}\n\n${usage}`);
+  process.exit(2);
+}
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = onlyArg?.split(',');
 const unknown = only?.filter((name) => !(name in scenarios)) ?? [];
 if (unknown.length > 0) {
   process.stderr.write(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}\n`);

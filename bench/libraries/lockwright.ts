@@ -50,7 +50,7 @@ export const lockwrightRedis: Library = {
   id: 'lockwright-redis',
   name: 'lockwright RedisStore',
   backend: 'redis',
-  waits: `subscribes to the resource's release channel and retries when a release is published; fallback poll bounded by the holder's TTL and pollInterval 1 s (default); TTL ${REDIS_TTL_MS / 1000} s`,
+  waits: `FIFO queue in Redis (a list per resource); a release hands the lock to the head in its script and publishes the grant on that waiter's channel; fallback poll bounded by the holder's TTL and pollInterval 1 s (default); TTL ${REDIS_TTL_MS / 1000} s`,
   waitsOnThreadpool: false,
   excludesInProcess: true,
   calls: { acquire: 'await lock.acquire(true)', tryAcquire: 'await lock.acquire()', release: 'await lock.release()' },

@@ -83,32 +83,47 @@ export async function redis(context: BenchContext): Promise<Section> {
     await Promise.all(hammers.map((child) => child.stop()));
   }
 
-  const rateOf = (id: string, blocking: boolean) => uncontended.find((row) => row.library.id === id && row.blocking === blocking)!.rate;
-  const lockwrightRate = rateOf('lockwright-redis', true);
-  const lockwrightHandoff = handoffs.find((row) => row.library.id === 'lockwright-redis')!.latency;
+  const rateOf = (id: string, blocking: boolean) => uncontended.find((row) => row.library.id === id && row.blocking === blocking)?.rate;
+  const lockwrightRate = rateOf('lockwright-redis', true)!;
   const lockwrightFairness = fairness.find((row) => row.library.id === 'lockwright-redis')!;
+  const lockwrightHandoff = handoffs.find((row) => row.library.id === 'lockwright-redis')!.latency;
   const minOverMax = Math.min(...lockwrightFairness.counts) / Math.max(...lockwrightFairness.counts);
   const semaphoreHandoff = handoffs.find((row) => row.library.id === 'redis-semaphore')!.latency;
+  const semaphoreFairness = fairness.find((row) => row.library.id === 'redis-semaphore')!;
+  const peers = ['redis-semaphore', 'redlock-v4', 'sesame-redlock'];
+  // Issue 13's target: ≥ 1.1× the best peer, for the blocking and the non-blocking call
+  // (a peer without a non-blocking call is compared by its blocking one).
+  const uncontendedTarget = (blocking: boolean): Target => {
+    const ours = rateOf('lockwright-redis', blocking)!;
+    const [bestId, best] = peers
+      .map((id) => [id, (blocking ? undefined : rateOf(id, false)) ?? rateOf(id, true)!] as const)
+      .reduce((a, b) => (b[1] > a[1] ? b : a));
+    const call = blocking ? '`acquire(true)`' : '`acquire()`';
+    return {
+      goal: `Redis uncontended acquire+release ≥ 1.1× the best of redis-semaphore, redlock 4 and @sesamecare-oss/redlock: ${blocking ? 'blocking' : 'non-blocking'} call (${call}; best: ${byId(bestId).name})`,
+      measured: `${formatRatio(ours / best)} (${formatNumber(ours)} vs ${formatNumber(best)} ops/s)`,
+      met: ours >= 1.1 * best,
+    };
+  };
+  const perSecond = (result: ContentionResult) => result.counts.reduce((sum, n) => sum + n, 0) / result.seconds;
+  const throughput = perSecond(lockwrightFairness) / perSecond(semaphoreFairness);
   const targets: Target[] = [
-    ...['redis-semaphore', 'redlock-v4', 'sesame-redlock'].map((id) => ({
-      goal: `Redis uncontended acquire+release ≥ 1.0× ${byId(id).name}: blocking call (\`acquire(true)\` vs \`${byId(id).calls.acquire}\`)`,
-      measured: `${formatRatio(lockwrightRate / rateOf(id, true))} (${formatNumber(lockwrightRate)} vs ${formatNumber(rateOf(id, true))} ops/s)`,
-      met: lockwrightRate >= rateOf(id, true),
-    })),
+    uncontendedTarget(true),
+    uncontendedTarget(false),
     {
-      goal: 'Redis uncontended ≥ 1.0× redis-semaphore: non-blocking call (`acquire()` vs `tryAcquire()`)',
-      measured: `${formatRatio(rateOf('lockwright-redis', false) / rateOf('redis-semaphore', false))} (${formatNumber(rateOf('lockwright-redis', false))} vs ${formatNumber(rateOf('redis-semaphore', false))} ops/s)`,
-      met: rateOf('lockwright-redis', false) >= rateOf('redis-semaphore', false),
+      goal: `Redis contended (${HAMMER_PROCESSES} processes, one key): acquisitions/s ≥ 1.0× redis-semaphore's`,
+      measured: `${formatRatio(throughput)} (${formatNumber(perSecond(lockwrightFairness))} vs ${formatNumber(perSecond(semaphoreFairness))} /s)`,
+      met: throughput >= 1,
+    },
+    {
+      goal: `Redis contended: min/max acquisitions over ${HAMMER_PROCESSES} processes ≥ 0.9`,
+      measured: formatNumber(minOverMax, 2),
+      met: minOverMax >= 0.9,
     },
     {
       goal: 'Redis contended hand-off p50 ≥ 10× faster than redis-semaphore',
       measured: `${formatRatio(semaphoreHandoff.p50 / lockwrightHandoff.p50)} (${formatUs(lockwrightHandoff.p50)} µs vs ${formatUs(semaphoreHandoff.p50)} µs)`,
       met: semaphoreHandoff.p50 >= 10 * lockwrightHandoff.p50,
-    },
-    {
-      goal: `Redis min/max acquisitions over ${HAMMER_PROCESSES} processes ≥ 0.5`,
-      measured: formatNumber(minOverMax, 2),
-      met: minOverMax >= 0.5,
     },
   ];
 
@@ -154,7 +169,10 @@ export async function redis(context: BenchContext): Promise<Section> {
     notes: [
       ...fairnessTable.notes,
       "**Reading the uncontended Redis rows:** on loopback a pair costs its round trips (each about two cross-process wake-ups on this VM) plus the server's work. " +
-        "Every library here makes two round trips per uncontended pair (two script calls; SET plus one script for redis-semaphore); the other commands of the last column run inside those scripts. RedisStore's scripts run more of them: Symfony's data layout (a sorted set of owners, so that shared locks fit the same key), TIME for the server clock, a fencing-token INCR on acquire and a PUBLISH on release. What would close the gap: leaner scripts for the exclusive case (a plain key while no reader holds it).",
+        "Every library here makes two round trips per uncontended pair (two script calls; SET plus one script for redis-semaphore); the other commands of the last column run inside those scripts. " +
+        "RedisStore keeps Symfony's data layout (a sorted set of owners, so that shared locks and PHP processes fit the same key), reads the server clock (TIME), issues a fencing token (its counter key) and checks the wait queue (EXISTS): about 11 commands inside two scripts, each call from Lua about 1 µs of server time, against one plain SET and a two-command script for redis-semaphore.",
+      "**Reading the contended Redis rows:** RedisStore's waiters queue in Redis (a list per resource, FIFO); a release hands the lock to the head inside its script and publishes the grant to that waiter alone, so a hand-off is one trip through Redis and one process wakes. " +
+        "The pollers (redis-semaphore every 10 ms, redlock every 200 ± 100 ms) let a releasing process take the lock again before any poller looks (barging): fast for the process that holds, unfair to the others (min ÷ max).",
     ],
     targets,
   };

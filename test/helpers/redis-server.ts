@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll } from 'vitest';
+import { queueKey } from '../../src/stores/redis/client.js';
 
 const servers = new Set<RedisServer>();
 const clients = new Set<Redis>();
@@ -230,12 +231,13 @@ afterAll(async () => {
 });
 
 /**
- * Resolves once someone waits for `resource` on this server (subscribed to its release
- * channel): the event a test needs before releasing, instead of a sleep that guesses.
+ * Resolves once someone waits for `resource` on this server (queued in its Redis wait
+ * queue, which a waiter joins once subscribed to its wake-ups): the event a test needs
+ * before releasing, instead of a sleep that guesses. `count`: that many waiters.
  */
-export async function waitingFor(admin: Redis, resource: string, ms = 10_000): Promise<void> {
+export async function waitingFor(admin: Redis, resource: string, ms = 10_000, count = 1): Promise<void> {
   await eventually(async () => {
-    const [, count] = (await admin.pubsub('NUMSUB', `lockwright:released:${resource}`)) as [string, number];
-    if (Number(count) < 1) throw new Error(`nobody waits for "${resource}" after ${ms} ms`);
+    const queued = await admin.llen(queueKey(resource));
+    if (queued < count) throw new Error(`${queued} of ${count} waiters queued for "${resource}" after ${ms} ms`);
   }, ms);
 }

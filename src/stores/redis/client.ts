@@ -2,7 +2,7 @@
 // never needs ioredis (an optional peer dependency). An ioredis `Redis` or `Cluster`
 // fits these interfaces as it is.
 import { LockStorageError } from '../../core/errors.js';
-import type { RedisScript } from './scripts.js';
+import type { LockScript, RedisScript } from './scripts.js';
 
 type Arg = string | number;
 
@@ -81,11 +81,6 @@ function scrubbed(cause: unknown, scrub: (text: string) => string): Error {
   return copy;
 }
 
-/** The channel a release of `resource` is published on (channels are not keys). */
-export function releaseChannel(resource: string): string {
-  return `lockwright:released:${resource}`;
-}
-
 /**
  * The fencing counter of `resource`. It must live in the resource's Redis Cluster slot
  * (one script updates both): a resource with a hash tag keeps it by suffixing; one
@@ -95,8 +90,27 @@ export function releaseChannel(resource: string): string {
  * same names, so that a deployment moving to Cluster keeps its counters.
  */
 export function fencingKey(resource: string): string {
-  if (hasHashTag(resource) || resource.includes('}')) return `${resource}:lockwright:fence`;
-  return `{${resource}}:lockwright:fence`;
+  return companionKey(resource, 'fence');
+}
+
+/** The list of waiter ids queued for `resource`, in arrival order (same slot as the resource). */
+export function queueKey(resource: string): string {
+  return companionKey(resource, 'queue');
+}
+
+/** The hash of the queued waiters' leases (ms since the epoch), beside the queue. */
+export function leasesKey(resource: string): string {
+  return companionKey(resource, 'leases');
+}
+
+function companionKey(resource: string, role: string): string {
+  if (hasHashTag(resource) || resource.includes('}')) return `${resource}:lockwright:${role}`;
+  return `{${resource}}:lockwright:${role}`;
+}
+
+/** The KEYS of `script` for `resource`, in the order its source reads them. */
+export function scriptKeys(script: LockScript, resource: string): string[] {
+  return script.keys.map((role) => (role === 'resource' ? resource : companionKey(resource, role)));
 }
 
 function hasHashTag(name: string): boolean {

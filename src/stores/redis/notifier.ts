@@ -1,21 +1,24 @@
-// Release notifications for waiters: one subscriber connection per RedisStore, made
-// lazily with duplicate(), subscribed to the channels of resources someone in this
-// process waits for, and closed shortly after the last waiter leaves. Notifications
-// only speed waits up: a waiter whose subscription failed, or whose message was lost,
-// still polls (see wait-queue.ts).
+// Wake-ups for waiters: one subscriber connection per RedisStore, made lazily with
+// duplicate(), subscribed to one channel of this store's own (WAKE_PREFIX + a random
+// store id), and closed shortly after the last waiter leaves. A release hands the lock
+// to the waiter at the head of the resource's queue and publishes that on the waiter's
+// store channel ("<waiter id> <grant>"; scripts.ts), so that one process, and in it one
+// waiter, wakes per release. A lost message only slows a wait down: the waiter polls,
+// and its next try finds the lock its own (see wait-queue.ts).
+// RedisPermitStore's waits do not queue in Redis: they listen on a channel per resource
+// (`listenChannel`), on the same connection.
+import { randomBytes } from 'node:crypto';
 import type { RedisClient, RedisSubscriberClient } from './client.js';
+import { WAKE_PREFIX } from './scripts.js';
 
 /** Keeps the connection for waits that follow each other closely (a worker loop). */
 const LINGER_MS = 1_000;
 /** A subscription taking longer than this does not hold the first attempt back. */
 const SUBSCRIBE_WAIT_MS = 500;
 
-interface Channel {
-  listeners: Set<() => void>;
-  subscribed: Promise<void>;
-}
-
 export interface Listening {
+  /** The id this waiter queues under in Redis (its store's id, ".", a number); null for a channel's listener. */
+  readonly id: string | null;
   /** Settles once the subscription is confirmed, failed, or slow; never rejects. */
   readonly ready: Promise<void>;
   close(): void;
@@ -23,8 +26,18 @@ export interface Listening {
 
 export class ReleaseNotifier {
   readonly #client: RedisClient;
+  /** This store's id: the channel's suffix and the prefix of its waiters' ids (no "."). */
+  readonly #storeId = randomBytes(12).toString('base64url');
+  readonly #channel = WAKE_PREFIX + this.#storeId;
   #connection: RedisSubscriberClient | null = null;
-  readonly #channels = new Map<string, Channel>();
+  /** Settles when the channel is subscribed on #connection (or that failed). */
+  #subscribed: Promise<boolean> | null = null;
+  /** Whether the subscription is confirmed: a waiter may then queue with its first try. */
+  #confirmed = false;
+  readonly #listeners = new Map<string, (grant: string | undefined) => void>();
+  /** Listeners of per-resource channels (listenChannel), with their subscriptions. */
+  readonly #channels = new Map<string, { listeners: Set<() => void>; subscribed: Promise<void> }>();
+  #next = 0;
   #linger: ReturnType<typeof setTimeout> | null = null;
 
   constructor(client: RedisClient) {
@@ -36,21 +49,65 @@ export class ReleaseNotifier {
     return this.#connection !== null;
   }
 
-  listen(channelName: string, onMessage: () => void): Listening {
+  /** Whether a release would reach a waiter that queues now, without waiting for a subscription. */
+  get subscribed(): boolean {
+    return this.#confirmed;
+  }
+
+  /**
+   * A fresh waiter id, and its wake-ups: `onWake` runs when a release names it, with
+   * the grant (a fencing token, or "-" for a reader) when the release handed it the lock.
+   */
+  listen(onWake: (grant: string | undefined) => void): Listening {
+    if (this.#linger !== null) {
+      clearTimeout(this.#linger);
+      this.#linger = null;
+    }
+    const subscribed = this.#subscribe();
+    const id = `${this.#storeId}.${(this.#next++).toString(36)}`;
+    this.#listeners.set(id, onWake);
+    let ready: Promise<void>;
+    if (this.#confirmed) {
+      ready = Promise.resolve();
+    } else {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      ready = Promise.race([
+        subscribed.then(() => undefined),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS))),
+      ]).finally(() => clearTimeout(timer));
+    }
+    return {
+      id,
+      ready,
+      close: () => {
+        if (this.#listeners.delete(id)) this.#scheduleClose();
+      },
+    };
+  }
+
+  /** Wake-ups by any message on `channelName` (a resource's release channel). */
+  listenChannel(channelName: string, onMessage: () => void): Listening {
     if (this.#linger !== null) {
       clearTimeout(this.#linger);
       this.#linger = null;
     }
     let channel = this.#channels.get(channelName);
     if (!channel) {
-      const connection = this.#connect();
-      const subscribed = connection.subscribe(channelName).then(
-        () => undefined,
-        () => {
-          // Let the next waiter try again; this one polls.
-          if (this.#channels.get(channelName) === channel) this.#channels.delete(channelName);
-        },
-      );
+      let subscribed: Promise<void>;
+      try {
+        subscribed = this.#connect()
+          .subscribe(channelName)
+          .then(
+            () => undefined,
+            () => {
+              // Let the next waiter try again; this one polls.
+              if (this.#channels.get(channelName) === channel) this.#channels.delete(channelName);
+            },
+          );
+      } catch {
+        // A client whose duplicate() throws still gets waits: polled ones.
+        return { id: null, ready: Promise.resolve(), close: () => {} };
+      }
       channel = { listeners: new Set(), subscribed };
       this.#channels.set(channelName, channel);
     }
@@ -63,6 +120,7 @@ export class ReleaseNotifier {
       new Promise<void>((resolve) => (timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS))),
     ]).finally(() => clearTimeout(timer));
     return {
+      id: null,
       ready,
       close: () => {
         if (!own.listeners.delete(listener) || own.listeners.size > 0) return;
@@ -70,9 +128,33 @@ export class ReleaseNotifier {
           this.#channels.delete(channelName);
           this.#connection?.unsubscribe(channelName).catch(() => {});
         }
-        if (this.#channels.size === 0) this.#scheduleClose();
+        this.#scheduleClose();
       },
     };
+  }
+
+  #subscribe(): Promise<boolean> {
+    if (this.#subscribed) return this.#subscribed;
+    let connection: RedisSubscriberClient;
+    try {
+      connection = this.#connect();
+    } catch {
+      // A client whose duplicate() throws still gets waits: polled ones.
+      return Promise.resolve(false);
+    }
+    const subscribed = connection.subscribe(this.#channel).then(
+      () => {
+        if (this.#subscribed === subscribed) this.#confirmed = true;
+        return true;
+      },
+      () => {
+        // Let the next waiter try again; this one polls.
+        if (this.#subscribed === subscribed) this.#subscribed = null;
+        return false;
+      },
+    );
+    this.#subscribed = subscribed;
+    return subscribed;
   }
 
   #connect(): RedisSubscriberClient {
@@ -85,20 +167,27 @@ export class ReleaseNotifier {
     // Errors surface through the store's commands; an unheard 'error' event would only
     // be printed by ioredis.
     connection.on('error', () => {});
-    connection.on('message', (channel, _message) => {
-      const entry = this.#channels.get(channel);
-      if (entry) for (const listener of entry.listeners) listener();
+    connection.on('message', (channel, message) => {
+      if (channel !== this.#channel) {
+        const entry = this.#channels.get(channel);
+        if (entry) for (const listener of entry.listeners) listener();
+        return;
+      }
+      const space = message.indexOf(' ');
+      if (space === -1) this.#listeners.get(message)?.(undefined);
+      else this.#listeners.get(message.slice(0, space))?.(message.slice(space + 1));
     });
     this.#connection = connection;
     watchClient(this.#client, this);
     return connection;
   }
 
+  /** Closes the connection a second after the last listener left, unless another comes. */
   #scheduleClose(): void {
-    if (this.#linger !== null) return;
+    if (this.#linger !== null || this.#listeners.size > 0 || this.#channels.size > 0) return;
     this.#linger = setTimeout(() => {
       this.#linger = null;
-      if (this.#channels.size === 0) this.#close();
+      if (this.#listeners.size === 0 && this.#channels.size === 0) this.#close();
     }, LINGER_MS);
     this.#linger.unref?.();
   }
@@ -113,8 +202,10 @@ export class ReleaseNotifier {
     this.#linger = null;
     const connection = this.#connection;
     this.#connection = null;
-    unwatchClient(this.#client, this);
+    this.#subscribed = null;
+    this.#confirmed = false;
     this.#channels.clear();
+    unwatchClient(this.#client, this);
     connection?.disconnect();
   }
 }

@@ -114,6 +114,8 @@ export class RedisPermitStore implements BlockingPermitStore {
     tokenOf(key); // a forged token is refused here, not retried
     const acquisition = this.#began(key);
     const source = {
+      // Permits do not queue in Redis: a release publishes on this channel, and wakes the heads.
+      channel: permitReleaseChannel(key.resource),
       attempt: async (): Promise<Attempt> => {
         // Each try stands for a fresh acquisition: the time spent waiting is not held time.
         key.resetLifetime();
@@ -131,8 +133,7 @@ export class RedisPermitStore implements BlockingPermitStore {
         if (this.#acquisitions.get(key) === acquisition) await this.delete(key);
       },
     };
-    const channel = permitReleaseChannel(key.resource);
-    return this.#waits.wait(`permits:${key.resource}`, channel, source, options, `permits of the "${key.resource}" semaphore`);
+    return this.#waits.wait(`permits:${key.resource}`, source, options, `permits of the "${key.resource}" semaphore`);
   }
 
   async putOffExpiration(key: SemaphoreKey, ttl: number): Promise<void> {

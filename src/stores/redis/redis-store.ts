@@ -15,19 +15,13 @@ import { markLifetimeApplied, requestedLifetime } from '../../core/lifetime-requ
 import type { Key } from '../../core/key.js';
 import type { BlockingSharedLockStore, BlockingStore, VerifiedDeleteStore, WaitOptions } from '../../core/store.js';
 import { checkNotExpired } from '../expiring.js';
-import {
-  evaluate,
-  fencingKey,
-  isRedisClient,
-  releaseChannel,
-  storageError,
-  type RedisClient,
-} from './client.js';
+import { evaluate, isRedisClient, scriptKeys, storageError, type RedisClient } from './client.js';
 import { checkDatabase } from './database-check.js';
 import { ReleaseNotifier } from './notifier.js';
 import {
   DELETE,
   EXISTS,
+  LEAVE,
   MAX_TTL_MS,
   NO_TIME_MESSAGES,
   PUT_OFF,
@@ -35,9 +29,9 @@ import {
   SAVE_READ,
   TIME_PROBE,
   TIME_PROBE_KEY,
-  type RedisScript,
+  type LockScript,
 } from './scripts.js';
-import { RedisWaitQueues, type Attempt } from './wait-queue.js';
+import { leaseFor, RedisWaitQueues, type Attempt } from './wait-queue.js';
 import { heldByAnother } from '../key-state.js';
 
 const TOKEN = 'lockwright:redis:token';
@@ -68,6 +62,13 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
   readonly #initialTtl: number;
   readonly #notifier: ReleaseNotifier;
   readonly #waits: RedisWaitQueues;
+  /** How long the Redis wait queue keeps a waiter of this store that stopped renewing (ms). */
+  readonly #lease: number;
+  /**
+   * "1": a release may hand the lock to the head of the queue itself (scripts.ts). Not
+   * on a Cluster, where PUBLISH counts one node's subscribers: the head is woken instead.
+   */
+  readonly #direct: '0' | '1';
   /**
    * Acquisitions started per key. A wait that ended with a try still in flight gives a
    * late grant back only if no acquisition with the key began since: a newer one (the
@@ -95,6 +96,8 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     }
     this.#notifier = new ReleaseNotifier(client);
     this.#waits = new RedisWaitQueues(this.#notifier, pollInterval);
+    this.#lease = leaseFor(pollInterval);
+    this.#direct = client.isCluster ? '0' : '1';
   }
 
   /**
@@ -113,12 +116,12 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
 
   async save(key: Key): Promise<void> {
     this.#began(key);
-    if (!(await this.#trySave(key, false)).granted) throw heldByAnother(key);
+    if (!(await this.#trySave(key, false, null)).granted) throw heldByAnother(key);
   }
 
   async saveRead(key: Key): Promise<void> {
     this.#began(key);
-    if (!(await this.#trySave(key, true)).granted) throw heldByAnother(key);
+    if (!(await this.#trySave(key, true, null)).granted) throw heldByAnother(key);
   }
 
   async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
@@ -133,7 +136,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     redisTtl(ttl, 'ttl');
     key.reduceLifetime(ttl);
     const args = [...(await this.#clock('refresh', key)), tokenOf(key), Math.ceil(ttl)];
-    const done = await this.#eval(PUT_OFF, 'refresh', key, args, fencingKey(key.resource));
+    const done = await this.#eval(PUT_OFF, 'refresh', key, args);
     if (done !== 1) throw heldByAnother(key);
     await checkNotExpired(this, key);
   }
@@ -141,7 +144,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
   async delete(key: Key): Promise<void> {
     const token = issuedToken(key);
     if (token === undefined) return;
-    await this.#eval(DELETE, 'release', key, [token, releaseChannel(key.resource)]);
+    await this.#eval(DELETE, 'release', key, [...(await this.#clock('release', key)), token, this.#direct]);
     setFencingToken(key, null);
   }
 
@@ -151,16 +154,17 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     return (await this.#eval(EXISTS, 'check', key, [...(await this.#clock('check', key)), token])) === 1;
   }
 
-  /** One try: granted, or how long the holder's key still lives (ms, <0 unknown). */
-  async #trySave(key: Key, shared: boolean): Promise<Attempt> {
+  /**
+   * One try: granted, or how long the holder's key still lives (ms, <0 unknown).
+   * `waiter`: the id to queue under in Redis when the lock is not free for it.
+   */
+  async #trySave(key: Key, shared: boolean, waiter: string | null): Promise<Attempt> {
     const token = tokenOf(key);
     // The Lock's own TTL when it says which (one round trip: no refresh after the save).
     const ttl = redisTtl(requestedLifetime(key) ?? this.#initialTtl, 'ttl');
     key.reduceLifetime(ttl);
-    const args = [...(await this.#clock('acquire', key)), token, Math.ceil(ttl)];
-    const reply = shared
-      ? await this.#eval(SAVE_READ, 'acquire', key, [...args, releaseChannel(key.resource)])
-      : await this.#eval(SAVE, 'acquire', key, args, fencingKey(key.resource));
+    const args = [...(await this.#clock('acquire', key)), token, Math.ceil(ttl), waiter ?? '', this.#lease, this.#direct];
+    const reply = await this.#eval(shared ? SAVE_READ : SAVE, 'acquire', key, args);
     const [status, value] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [reply, -1];
     if (status !== 1) return { granted: false, retryIn: Number(value ?? -1) };
     // A reader has no fencing token: it cannot write.
@@ -176,11 +180,11 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     tokenOf(key); // a forged token is refused here, not retried
     const acquisition = this.#began(key);
     const source = {
-      attempt: async (): Promise<Attempt> => {
+      attempt: async (waiter: string | null): Promise<Attempt> => {
         // Each try stands for a fresh acquisition: the time spent waiting is not held time.
         key.resetLifetime();
         try {
-          return await this.#trySave(key, shared);
+          return await this.#trySave(key, shared, waiter);
         } catch (error) {
           // The reply came after the lifetime ran out (a pause, an outage): the grant was
           // given back, and the lock may well be free. Only a held lock expires; try again.
@@ -193,9 +197,36 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
       abandon: async () => {
         if (this.#acquisitions.get(key) === acquisition) await this.delete(key);
       },
+      adopt: async (grant: string) => {
+        // Handed over by a release, with the TTL this wait queued with (#trySave's).
+        const ttl = redisTtl(requestedLifetime(key) ?? this.#initialTtl, 'ttl');
+        key.resetLifetime();
+        key.reduceLifetime(ttl);
+        setFencingToken(key, shared ? null : BigInt(grant));
+        await checkNotExpired(this, key);
+        markLifetimeApplied(key, ttl);
+      },
+      leave: async (waiter: string) => {
+        const args = [...(await this.#clock('leave the queue of', key)), waiter, this.#direct];
+        return (await this.#eval(LEAVE, 'leave the queue of', key, args)) === 1;
+      },
     };
     const id = `${shared ? 'read' : 'write'}:${key.resource}`;
-    return this.#waits.wait(id, releaseChannel(key.resource), source, options, `the "${key.resource}" lock`);
+    const describe = `the "${key.resource}" lock`;
+    // A wait without limits and with nobody of this process ahead tries at once, outside
+    // the queue's machinery: a free lock costs one round trip and nothing else. Not while
+    // this store's wake-up channel is subscribed (it waited within the last second): the
+    // lock is likely contended, and the queue's first try queues it at once.
+    if (
+      options.timeout === undefined &&
+      options.signal === undefined &&
+      !this.#notifier.subscribed &&
+      this.#waits.waiting(id) === 0
+    ) {
+      if ((await source.attempt(null)).granted) return;
+      return this.#waits.wait(id, source, options, describe, true);
+    }
+    return this.#waits.wait(id, source, options, describe);
   }
 
   #began(key: Key): number {
@@ -204,11 +235,10 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     return count;
   }
 
-  async #eval(script: RedisScript, action: string, key: Key, args: Array<string | number>, extraKey?: string): Promise<unknown> {
-    const keys = extraKey === undefined ? [key.resource] : [key.resource, extraKey];
+  async #eval(script: LockScript, action: string, key: Key, args: Array<string | number>): Promise<unknown> {
     await this.#databaseChecked(action, key);
     try {
-      return await evaluate(this.#client, script, [...keys, ...args]);
+      return await evaluate(this.#client, script, [...scriptKeys(script, key.resource), ...args]);
     } catch (error) {
       throw storageError(action, key.resource, error, [key.getState<string | undefined>(TOKEN) ?? '']);
     }

@@ -17,8 +17,19 @@ export interface RedisScript {
   readonly numKeys: number;
 }
 
-function script(name: string, numKeys: number, source: string): RedisScript {
-  return { name, source, numKeys, sha: createHash('sha1').update(source).digest('hex') };
+/** A script of the lock store, whose KEYS are the resource and its companion keys. */
+export interface LockScript extends RedisScript {
+  /** What each of KEYS is, in order: the resource, or one of its companion keys (client.ts). */
+  readonly keys: readonly KeyRole[];
+}
+
+export type KeyRole = 'resource' | 'fence' | 'queue' | 'leases';
+
+/** Channels a release wakes a waiter on: this prefix, then the waiter's store id. */
+export const WAKE_PREFIX = 'lockwright:wake:';
+
+function script(name: string, keys: readonly KeyRole[], source: string): LockScript {
+  return { name, source, keys, numKeys: keys.length, sha: createHash('sha1').update(source).digest('hex') };
 }
 
 // ARGV[1] = "1" to use the server clock, ARGV[2] = the client clock in ms (the fallback
@@ -77,75 +88,191 @@ const EXTEND_KEY = `
 local top = redis.call("ZREVRANGE", key, 0, 0, "WITHSCORES")[2]
 expire_at(key, top)`;
 
+// The next fencing token (not yet written): the counter plus one, or the clock in µs
+// if that is more.
+const NEXT_FENCE = `
+local function next_fence(counter_key, clock_us)
+  local counter = redis.call("GET", counter_key)
+  if counter and tonumber(counter) >= tonumber(clock_us) then
+    return string.format("%d", tonumber(counter) + 1)
+  end
+  return clock_us
+end`;
+
+// The wait queue of a resource (lockwright's own keys, which PHP never reads): a list of
+// waiter ids in arrival order, and a hash of what each queued waiter asked for:
+// "<lease expiry ms> <w|r> <ttl ms> <owner token>". A waiter renews it with every try,
+// so a waiter that died leaves the queue once its lease ran out. Only the head may take
+// a free lock. A release that leaves the lock free hands it to the head (\`grant_heads\`):
+// it publishes the grant on the head's store channel (WAKE_PREFIX + the id up to its
+// first "."), "<id> <fencing token>" ("<id> -" for a reader), and writes the holding
+// only if a subscriber heard it: a waiter whose process died (its connection closed) is
+// skipped at once, not given a lock it would hold for its whole TTL. Readers at the
+// head are granted together. Without direct grants (a Cluster, where PUBLISH counts the
+// subscribers of one node only), the head is only woken ("<id>"), and tries itself.
+const QUEUE = `
+local function queue_head(queue, leases, me, now)
+  for _ = 1, 100 do
+    local head = redis.call("LINDEX", queue, 0)
+    if not head or head == me then return head end
+    local entry = redis.call("HGET", leases, head)
+    if entry and tonumber(string.match(entry, "^%d+")) >= now then return head end
+    redis.call("LPOP", queue)
+    redis.call("HDEL", leases, head)
+  end
+  return redis.call("LINDEX", queue, 0)
+end
+local function enqueue(queue, leases, me, now, lease, mode, ttl, token)
+  if me == "" then return end
+  local entry = string.format("%d %s %d %s", now + lease, mode, ttl, token)
+  if redis.call("HSET", leases, me, entry) == 1 then
+    redis.call("RPUSH", queue, me)
+  end
+  if redis.call("PTTL", queue) < lease then
+    redis.call("PEXPIRE", queue, lease)
+    redis.call("PEXPIRE", leases, lease)
+  end
+end
+local function dequeue(queue, leases, me)
+  if me == "" or redis.call("HDEL", leases, me) == 0 then return 0 end
+  redis.call("LREM", queue, 1, me)
+  return 1
+end
+local function grant_heads(key, counter_key, queue, leases, now, clock_us, direct, readers_only)
+  local readers = false
+  for _ = 1, 100 do
+    local head = redis.call("LINDEX", queue, 0)
+    if not head then break end
+    local channel = "${WAKE_PREFIX}" .. string.match(head, "^[^.]*")
+    local entry = redis.call("HGET", leases, head) or ""
+    local lease, mode, ttl, token = string.match(entry, "^(%d+) (%a) (%d+) (.+)$")
+    if lease and tonumber(lease) >= now then
+      if mode == "w" and readers_only then break end
+      if direct ~= "1" then
+        redis.call("PUBLISH", channel, head)
+        break
+      end
+      local fence = mode == "w" and next_fence(counter_key, clock_us) or "-"
+      local heard = redis.call("PUBLISH", channel, head .. " " .. fence)
+      redis.call("LPOP", queue)
+      redis.call("HDEL", leases, head)
+      if heard > 0 then
+        local at = string.format("%d", now + tonumber(ttl))
+        if mode == "w" then
+          redis.call("ZADD", key, at, token, at, "__write__")
+          expire_at(key, at)
+          redis.call("SET", counter_key, fence)
+          expire_at(counter_key, at)
+          return
+        end
+        redis.call("ZADD", key, at, token)
+        readers = true
+        readers_only = true
+      end
+    else
+      redis.call("LPOP", queue)
+      redis.call("HDEL", leases, head)
+    end
+  end
+  if readers then
+    expire_at(key, redis.call("ZREVRANGE", key, 0, 0, "WITHSCORES")[2])
+  end
+end`;
+
+// ARGV[5..7] of the saves: the caller's waiter id ("" when it does not wait), its lease
+// in ms (how long the queue keeps it without news from it), and "1" when a release may
+// grant the lock to the head directly.
+const WAITER = `
+local me = ARGV[5] or ""
+local lease = tonumber(ARGV[6]) or 0
+local direct = ARGV[7] or "0"`;
+
 /**
- * KEYS: resource, fencing counter. ARGV: use server time, client now, token, ttl ms.
- * Returns {1, fencing token} or {0, ms the key still lives (-1: no expiry)}.
+ * KEYS: resource, fencing counter, wait queue, leases. ARGV: use server time, client
+ * now, token, ttl ms, waiter id ("" for none), lease ms, direct grants.
+ * Returns {1, fencing token} or {0, ms the key still lives (-1: no expiry; -2: free, but
+ * others queue first)}.
  * A writer saving again keeps its token; a new writer (or a promoted reader) gets the
  * next one: the counter plus one, or the server clock in µs if that is more. The clock
  * keeps tokens increasing when the counter is gone: after a restart of a Redis that
  * keeps nothing on disk, and after the counter expired, which it does with the lock
  * (by then the clock is far past the last token), so that counters do not pile up,
  * one per resource ever locked.
+ * The usual case, a free lock nobody queues for, costs one EXISTS before the writes.
  */
-export const SAVE = script('save', 2, `
+export const SAVE = script('save', ['resource', 'fence', 'queue', 'leases'], `
 local key = KEYS[1]
 local token = ARGV[3]
 ${forged('token')}
 ${TTL}
 ${EXPIRE_AT}
-${STRING_BLOCKS}
+${NEXT_FENCE}
+${QUEUE}
+${WAITER}
 ${NOW}
-redis.call("ZREMRANGEBYSCORE", key, "-inf", now)
 local writer = false
-if redis.call("ZSCORE", key, token) then
-  if redis.call("ZSCORE", key, "__write__") then
-    writer = true
-  elseif redis.call("ZCARD", key) > 1 then
-    return {0, redis.call("PTTL", key)}
+if redis.call("EXISTS", key, KEYS[3]) > 0 then
+  ${STRING_BLOCKS}
+  redis.call("ZREMRANGEBYSCORE", key, "-inf", now)
+  if redis.call("ZSCORE", key, token) then
+    if redis.call("ZSCORE", key, "__write__") then
+      writer = true
+    elseif redis.call("ZCARD", key) > 1 then
+      enqueue(KEYS[3], KEYS[4], me, now, lease, "w", ttl, token)
+      return {0, redis.call("PTTL", key)}
+    end
+    dequeue(KEYS[3], KEYS[4], me)
+  else
+    local head = queue_head(KEYS[3], KEYS[4], me, now)
+    if redis.call("EXISTS", key) == 1 or (head and head ~= me) then
+      enqueue(KEYS[3], KEYS[4], me, now, lease, "w", ttl, token)
+      return {0, redis.call("PTTL", key)}
+    end
+    dequeue(KEYS[3], KEYS[4], me)
   end
-elseif redis.call("ZCARD", key) > 0 then
-  return {0, redis.call("PTTL", key)}
 end
-redis.call("ZADD", key, string.format("%d", now + ttl), token)
-redis.call("ZADD", key, string.format("%d", now + ttl), "__write__")
-${EXTEND_KEY}
+local top = string.format("%d", now + ttl)
+redis.call("ZADD", key, top, token, top, "__write__")
+expire_at(key, top)
 local fence = writer and redis.call("GET", KEYS[2])
 if not fence then
-  local counter = redis.call("GET", KEYS[2])
-  if counter and tonumber(counter) >= tonumber(clock_us) then
-    fence = redis.call("INCR", KEYS[2])
-  else
-    redis.call("SET", KEYS[2], clock_us)
-    fence = clock_us
-  end
+  fence = next_fence(KEYS[2], clock_us)
+  redis.call("SET", KEYS[2], fence)
 end
 expire_at(KEYS[2], top)
 return {1, fence}
 `);
 
 /**
- * KEYS: resource. ARGV: use server time, client now, token, ttl ms, channel.
- * Returns {1, 0} or {0, ms the key still lives}. A writer saving for reading is
- * demoted, which lets other readers in: that is published.
+ * KEYS: resource, wait queue, leases. ARGV: use server time, client now, token, ttl ms,
+ * waiter id, lease ms, direct grants. Returns {1, 0} or {0, ms the key still lives}.
+ * A reader that takes the lock from the head of the queue, or a writer that demotes
+ * itself, lets the readers queued next in with it.
  */
-export const SAVE_READ = script('saveRead', 1, `
+export const SAVE_READ = script('saveRead', ['resource', 'queue', 'leases'], `
 local key = KEYS[1]
 local token = ARGV[3]
 ${forged('token')}
 ${TTL}
 ${EXPIRE_AT}
+${NEXT_FENCE}
+${QUEUE}
+${WAITER}
 ${STRING_BLOCKS}
 ${NOW}
 redis.call("ZREMRANGEBYSCORE", key, "-inf", now)
 local member = redis.call("ZSCORE", key, token)
 local write = redis.call("ZSCORE", key, "__write__")
-if not member and write then
+local head = not member and queue_head(KEYS[2], KEYS[3], me, now)
+if (not member and write) or (head and head ~= me) then
+  enqueue(KEYS[2], KEYS[3], me, now, lease, "r", ttl, token)
   return {0, redis.call("PTTL", key)}
 end
 redis.call("ZADD", key, string.format("%d", now + ttl), token)
 redis.call("ZREM", key, "__write__")
 ${EXTEND_KEY}
-if write then redis.call("PUBLISH", ARGV[5], "demoted") end
+dequeue(KEYS[2], KEYS[3], me)
+if write or head then grant_heads(key, nil, KEYS[2], KEYS[3], now, clock_us, direct, true) end
 return {1, 0}
 `);
 
@@ -155,7 +282,7 @@ return {1, 0}
  * unnoticed may extend it. A writer's counter lives as long as its lock: saving again
  * returns the same token.
  */
-export const PUT_OFF = script('putOffExpiration', 2, `
+export const PUT_OFF = script('putOffExpiration', ['resource', 'fence'], `
 local key = KEYS[1]
 local token = ARGV[3]
 ${forged('token')}
@@ -165,31 +292,65 @@ if redis.call("TYPE", key).ok == "string" then return 0 end
 ${NOW}
 if not redis.call("ZSCORE", key, token) then return 0 end
 redis.call("ZADD", key, string.format("%d", now + ttl), token)
-if redis.call("ZSCORE", key, "__write__") then
+local write = redis.call("ZSCORE", key, "__write__")
+if write then
   redis.call("ZADD", key, string.format("%d", now + ttl), "__write__")
 end
 ${EXTEND_KEY}
-if redis.call("ZSCORE", key, "__write__") then expire_at(KEYS[2], top) end
+if write then expire_at(KEYS[2], top) end
 return 1
 `);
 
-/** KEYS: resource. ARGV: token, channel. Returns 1 when this token held it, else 0. */
-export const DELETE = script('delete', 1, `
+/**
+ * KEYS: resource, fencing counter, wait queue, leases. ARGV: use server time, client
+ * now, token, direct grants. Returns 1 when this token held it, else 0. A lock left
+ * free goes to the head of its queue, if anyone waits (the clock is read only then).
+ */
+export const DELETE = script('delete', ['resource', 'fence', 'queue', 'leases'], `
 local key = KEYS[1]
-${forged('ARGV[1]')}
+${forged('ARGV[3]')}
 ${EXPIRE_AT}
-if redis.call("TYPE", key).ok == "string" then return 0 end
-if not redis.call("ZSCORE", key, ARGV[1]) then return 0 end
-redis.call("ZREM", key, ARGV[1])
+${NEXT_FENCE}
+${QUEUE}
+local removed = redis.pcall("ZREM", key, ARGV[3])
+if type(removed) == "table" then
+  if redis.call("TYPE", key).ok == "string" then return 0 end
+  return removed
+end
+if removed == 0 then return 0 end
 redis.call("ZREM", key, "__write__")
 local last = redis.call("ZREVRANGE", key, 0, 0, "WITHSCORES")[2]
-if last then expire_at(key, last) end
-redis.call("PUBLISH", ARGV[2], "released")
+if last then
+  expire_at(key, last)
+elseif redis.call("EXISTS", KEYS[3]) == 1 then
+  ${NOW}
+  grant_heads(key, KEYS[2], KEYS[3], KEYS[4], now, clock_us, ARGV[4], false)
+end
+return 1
+`);
+
+/**
+ * KEYS: resource, fencing counter, wait queue, leases. ARGV: use server time, client
+ * now, waiter id, direct grants. A waiter that gives up leaves the queue; if it was the
+ * head of a free lock, the lock goes to the next head. Returns 1 if it was queued, 0
+ * if not (a release may have granted it the lock meanwhile: the caller gives that back).
+ */
+export const LEAVE = script('leave', ['resource', 'fence', 'queue', 'leases'], `
+local key = KEYS[1]
+${EXPIRE_AT}
+${NEXT_FENCE}
+${QUEUE}
+local was_head = redis.call("LINDEX", KEYS[3], 0) == ARGV[3]
+if dequeue(KEYS[3], KEYS[4], ARGV[3]) == 0 then return 0 end
+if was_head and redis.call("EXISTS", key) == 0 then
+  ${NOW}
+  grant_heads(key, KEYS[2], KEYS[3], KEYS[4], now, clock_us, ARGV[4], false)
+end
 return 1
 `);
 
 /** KEYS: resource. ARGV: use server time, client now, token. Purges expired members. */
-export const EXISTS = script('exists', 1, `
+export const EXISTS = script('exists', ['resource'], `
 local key = KEYS[1]
 ${forged('ARGV[3]')}
 if redis.call("TYPE", key).ok == "string" then return 0 end
@@ -203,7 +364,7 @@ return 0
  * Symfony's probe: may a script write after calling TIME? (Not before Redis 5 with
  * verbatim script replication; not on some Redis Cluster 7 / serverless offerings.)
  */
-export const TIME_PROBE = script('timeProbe', 1, `
+export const TIME_PROBE = script('timeProbe', ['resource'], `
 local now = redis.call("TIME")
 redis.call("SET", KEYS[1], "1", "PX", 1)
 return 1

@@ -1,15 +1,23 @@
 // Waits of RedisStore. Per (resource, mode), waiters of this process queue first in,
-// first out, and only the head talks to Redis: it tries, subscribes to the resource's
-// release channel, tries again, and on a conflict sleeps until a release is published
-// or a fallback poll fires. The poll is bounded by the holder's remaining TTL (a crashed
+// first out, and only the head talks to Redis. Across processes, heads queue in Redis
+// (scripts.ts: a list of waiter ids per resource, each with a lease): only the head of
+// that queue may take a free lock, and a release hands the lock to that head alone, by a
+// message on its store's channel (notifier.ts; on a Cluster the message only wakes it,
+// and it tries). The head of this process tries once; if the lock is
+// busy, it makes sure its store's channel is subscribed, then tries again with its
+// waiter id (which queues it in Redis), and on each conflict sleeps until woken or until
+// a fallback poll fires. The poll is bounded by the holder's remaining TTL (a crashed
 // holder costs at most its TTL) and by `pollInterval` (a lost message, or a holder that
-// does not publish, such as Symfony's PHP RedisStore, costs at most that).
+// does not publish, such as Symfony's PHP RedisStore, costs at most that). Each try
+// renews the waiter's lease (LEASE_POLLS polls plus a second): a waiter that died leaves
+// the Redis queue once its lease ran out, found by the next waiter's poll.
 //
 // A wait ends when the lock is granted, or when its timeout or signal says so. A try in
 // flight then gets a short grace (STOP_GRACE_MS) to answer: a grant that comes within it
 // still counts after a timeout and is given back after an abort, before the wait
 // settles. A server that does not answer (a silent network) does not hold the caller
-// longer: the try goes on alone, and gives back whatever it is granted. Until then, a
+// longer: the try goes on alone, and gives back whatever it is granted. A waiter that
+// queued in Redis and ends without the lock leaves that queue. Until then, a
 // waiter waits through outages (a failed try is retried, with a backoff) and through
 // replies that came too late for the TTL: only a held lock expires, not a wait.
 import { LockConflictedError } from '../../core/errors.js';
@@ -28,10 +36,35 @@ export type Attempt =
       failure?: unknown;
     };
 
-/** One waiter's way to the lock: try once, or give back a grant nobody wants any more. */
-export interface WaitSource {
-  attempt(): Promise<Attempt>;
-  abandon(): Promise<void>;
+/**
+ * One waiter's way to the lock: try once (queued in Redis under `waiter`, or not when
+ * null), take a lock a release handed over (`grant`: its fencing token, "-" for a
+ * reader), give back a grant nobody wants any more, or leave the Redis queue (false:
+ * it was no longer queued, and may have been handed the lock).
+ * A source with a `channel` (RedisPermitStore's) does not queue in Redis: its head is
+ * woken by any message on that channel, and tries.
+ */
+export type WaitSource =
+  | {
+      channel?: undefined;
+      attempt(waiter: string | null): Promise<Attempt>;
+      adopt(grant: string): Promise<void>;
+      abandon(): Promise<void>;
+      leave(waiter: string): Promise<boolean>;
+    }
+  | {
+      channel: string;
+      /** `waiter` is always null here (a channel's listener has no id). */
+      attempt(waiter: string | null): Promise<Attempt>;
+      abandon(): Promise<void>;
+    };
+
+/** A queued waiter's lease in Redis, in polls: it renews it at least once a poll. */
+const LEASE_POLLS = 2;
+
+/** How long the Redis queue keeps a waiter that stopped renewing its lease (ms). */
+export function leaseFor(pollInterval: number): number {
+  return Math.ceil(LEASE_POLLS * pollInterval + 1_000);
 }
 
 /** First pause after a failed try; it doubles up to `pollInterval`. */
@@ -41,13 +74,14 @@ const STOP_GRACE_MS = 250;
 
 class Waiter extends Sleeper {
   running = false;
+  /** What a release handed this waiter (scripts.ts: grant_heads), until it is taken. */
+  grant: string | null = null;
   /** Set once the wait is over for its caller (settled): the loop only cleans up. */
   cancelled = false;
   /** The timeout ran out or the signal aborted; the wait ends after the try in flight. */
   stopping: { reason: unknown; timedOut: boolean } | null = null;
 
   constructor(
-    readonly channel: string,
     readonly source: WaitSource,
     /** `timeout: 0`: one try, then the wait is over. */
     readonly once: boolean,
@@ -79,8 +113,11 @@ export class RedisWaitQueues {
     return this.#queues.get(id)?.size ?? 0;
   }
 
-  /** Resolves once `source` got the lock; rejects as WaitOptions says, holding nothing. */
-  wait(id: string, channel: string, source: WaitSource, options: WaitOptions, describe: string): Promise<void> {
+  /**
+   * Resolves once `source` got the lock; rejects as WaitOptions says, holding nothing.
+   * `tried`: the caller just tried without queuing and was refused.
+   */
+  wait(id: string, source: WaitSource, options: WaitOptions, describe: string, tried = false): Promise<void> {
     const { signal, timeout } = options;
     const timedOut = () => new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`);
     return new Promise<void>((resolve, reject) => {
@@ -94,7 +131,7 @@ export class RedisWaitQueues {
         return;
       }
       let cancelTimer: (() => void) | undefined;
-      const waiter: Waiter = new Waiter(channel, source, timeout === 0, timedOut, (error?: unknown) => {
+      const waiter: Waiter = new Waiter(source, timeout === 0, timedOut, (error?: unknown) => {
         if (waiter.cancelled) return;
         waiter.cancelled = true;
         waiter.wake();
@@ -125,8 +162,9 @@ export class RedisWaitQueues {
       let queue = this.#queues.get(id);
       if (!queue) this.#queues.set(id, (queue = new Set()));
       queue.add(waiter);
-      // The first waiter tries before subscribing: a free lock costs one round trip.
-      if (queue.size === 1) void this.#run(id, waiter, true);
+      // The first waiter tries before subscribing (a free lock costs one round trip),
+      // unless its caller just did.
+      if (queue.size === 1) void this.#run(id, waiter, !tried);
     });
   }
 
@@ -134,23 +172,54 @@ export class RedisWaitQueues {
   async #run(id: string, waiter: Waiter, tryFirst: boolean): Promise<void> {
     waiter.running = true;
     let listening: Listening | null = null;
+    /** The waiter id sent with a try: the waiter may be queued in Redis under it. */
+    let queued: string | null = null;
+    let granted = false;
+    const source = waiter.source;
     const subscribe = (): Promise<void> => {
-      try {
-        listening = this.#notifier.listen(waiter.channel, () => waiter.wake());
-      } catch {
-        // A client whose duplicate() throws still gets waits: polled ones.
-        listening = { ready: Promise.resolve(), close: () => {} };
-      }
+      listening =
+        source.channel === undefined
+          ? this.#notifier.listen((grant) => {
+              if (grant !== undefined) waiter.grant = grant;
+              waiter.wake();
+            })
+          : this.#notifier.listenChannel(source.channel, () => waiter.wake());
       return listening.ready;
     };
+    /** The lock, if a release handed it over: taken as this try's outcome. */
+    const handed = async (attempt: Attempt): Promise<Attempt> => {
+      const grant = waiter.grant;
+      if (attempt.granted || grant === null || source.channel !== undefined) return attempt;
+      waiter.grant = null;
+      try {
+        await source.adopt(grant);
+        return { granted: true };
+      } catch {
+        // Its lifetime ran out before it reached us: it was given back; try again.
+        return { granted: false, retryIn: 0 };
+      }
+    };
+    /** Ends the wait without the lock: out of the Redis queue first, so that nothing stays held. */
+    const without = async (error: unknown): Promise<void> => {
+      if (queued !== null && !granted && source.channel === undefined) {
+        const leaving = queued;
+        queued = null;
+        await this.#leave(source, leaving);
+      }
+      waiter.finish(error);
+    };
     try {
-      if (!tryFirst) await subscribe();
+      // Queue with the first try when a release would reach this waiter at once.
+      if (!tryFirst || (!waiter.once && source.channel === undefined && this.#notifier.subscribed)) await subscribe();
       let failures = 0;
       while (!waiter.cancelled && waiter.stopping === null) {
         waiter.woken = false;
-        const attempt = await waiter.source.attempt();
+        const attempt = waiter.grant !== null
+          ? await handed({ granted: false, retryIn: 0 })
+          : await handed(await waiter.source.attempt(waiter.once ? null : (queued = (listening as Listening | null)?.id ?? null)));
         const stopping = waiter.stopping as Waiter['stopping'];
         if (attempt.granted) {
+          granted = true; // the script took this waiter out of the Redis queue
           // A grant still counts after a timeout (the try in flight decides), never
           // after an abort, nor once the wait has settled.
           if (!waiter.cancelled && (stopping === null || stopping.timedOut)) {
@@ -164,7 +233,7 @@ export class RedisWaitQueues {
         if (waiter.cancelled || stopping !== null) {
           // A failed try may still have been applied by the server: give it back too.
           if (attempt.failure !== undefined) await waiter.source.abandon().catch(() => {});
-          waiter.finish(stopping?.reason);
+          await without(stopping?.reason);
           return;
         }
         if (waiter.once) {
@@ -175,19 +244,29 @@ export class RedisWaitQueues {
         else this.#failures.set(id, attempt.failure);
         failures = attempt.failure === undefined ? 0 : failures + 1;
         if (listening === null) {
-          // Subscribed first, then tried again: no release is missed.
+          // Subscribed first, then tried again, queued: no release is missed.
           await subscribe();
           if (failures === 0) continue;
         }
         await waiter.sleep(failures > 0 ? this.#backoff(failures) : pollDelay(attempt.retryIn, this.#pollInterval));
       }
-      if (waiter.stopping !== null) waiter.finish(waiter.stopping.reason);
+      if (waiter.stopping !== null) await without(waiter.stopping.reason);
     } catch (error) {
       waiter.finish(error);
     } finally {
-      // The next head subscribes before this one unsubscribes: no churn on the channel.
       this.#advance(id, waiter);
+      // Out of the Redis queue, so that the next waiter there is not held up by this one.
+      if (queued !== null && !granted && source.channel === undefined) void this.#leave(source, queued);
       (listening as Listening | null)?.close();
+    }
+  }
+
+  /** Leaves the Redis queue; a lock handed over meanwhile, that nobody takes, is given back. */
+  async #leave(source: Extract<WaitSource, { leave: unknown }>, queued: string): Promise<void> {
+    try {
+      if (!(await source.leave(queued))) await source.abandon();
+    } catch {
+      // The server is away: the lease and the TTL bound what is left behind.
     }
   }
 

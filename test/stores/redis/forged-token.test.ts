@@ -3,7 +3,7 @@
 // its holder's fencing token, or strip the write flag so that a reader gets in.
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Key, LockFactory, RedisStore } from '../../../src/index.js';
-import { evaluate, releaseChannel } from '../../../src/stores/redis/client.js';
+import { evaluate, scriptKeys } from '../../../src/stores/redis/client.js';
 import { DELETE } from '../../../src/stores/redis/scripts.js';
 import { RedisServer, ready } from '../../helpers/redis-server.js';
 
@@ -72,7 +72,7 @@ describe('RedisStore refuses owner tokens it could not have issued', () => {
     const store = new RedisStore(client);
     const holder = new Key('forged-script');
     await store.save(holder);
-    const error = (await rejection(evaluate(client, DELETE, ['forged-script', '__write__', releaseChannel('forged-script')]))) as Error;
+    const error = (await rejection(evaluate(client, DELETE, [...scriptKeys(DELETE, 'forged-script'), '1', Date.now(), '__write__', '1']))) as Error;
     expect(error.message).toMatch(/did not issue/);
     expect(await admin.zrange('forged-script', 0, -1)).toContain('__write__');
     await store.delete(holder);

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InvalidTtlError, Key, LockFactory, RedisStore } from '../../../src/index.js';
-import { evaluate, fencingKey } from '../../../src/stores/redis/client.js';
+import { evaluate, fencingKey, scriptKeys } from '../../../src/stores/redis/client.js';
 import { MAX_TTL_MS, PUT_OFF, SAVE } from '../../../src/stores/redis/scripts.js';
 import { RedisServer, ready } from '../../helpers/redis-server.js';
 
@@ -12,8 +12,8 @@ const server = await RedisServer.start();
 const client = await ready(server.client());
 const admin = await ready(server.client());
 
-/** The KEYS a script takes for the resource "script-ttl" (its fencing counter second). */
-const keysOf = (script: { numKeys: number }) => ['script-ttl', fencingKey('script-ttl')].slice(0, script.numKeys);
+/** The KEYS a script takes for the resource "script-ttl". */
+const keysOf = (script: Parameters<typeof scriptKeys>[0]) => scriptKeys(script, 'script-ttl');
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   return promise.then(
