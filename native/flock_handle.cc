@@ -52,7 +52,8 @@ Napi::Value FlockHandle::Open(const Napi::CallbackInfo& info, Instance* instance
     ThrowSysError(env, err);
     return Napi::Value();
   }
-  const int fd = OpenLockFile(abs_path, mode, &err);
+  InodeStamp stamp;
+  const int fd = OpenLockFile(abs_path, mode, &err, &stamp);
   if (fd < 0) {
     ThrowSysError(env, err);
     return Napi::Value();
@@ -68,6 +69,7 @@ Napi::Value FlockHandle::Open(const Napi::CallbackInfo& info, Instance* instance
   handle->abs_path_ = std::move(abs_path);
   handle->mode_ = mode;
   handle->fd_ = fd;
+  handle->stamp_ = stamp;
   handle->closed_ = false;
   instance->AddHandle(handle);
   return obj;
@@ -123,7 +125,7 @@ Napi::Value FlockHandle::TryLock(const Napi::CallbackInfo& info) {
   bool shared = false;
   if (!ArgBool(info, 0, "shared", &shared) || !CheckOpen(env, "flock")) return Napi::Value();
   SysError err;
-  switch (TryFlock(&fd_, abs_path_, mode_, shared, &err)) {
+  switch (TryFlock(&fd_, abs_path_, mode_, shared, &stamp_, &err)) {
     case TryResult::kGranted:
       held_ = shared ? Held::kShared : Held::kExclusive;
       return Napi::Boolean::New(env, true);
@@ -189,6 +191,7 @@ void FlockHandle::Settle(Napi::Env env, Wait& wait, Napi::Value* error, bool* gr
       // is covered by the grant, which can only be compatible with it).
       UnlockAndClose(fd_);
       fd_ = fd;
+      stamp_ = flock_wait.stamp();
       held_ = flock_wait.shared() ? Held::kShared : Held::kExclusive;
       *granted = true;
       return;

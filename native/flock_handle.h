@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "flock_ops.h"
 #include "instance.h"
 
 namespace lockwright {
@@ -38,6 +39,7 @@ class FlockHandle : public Napi::ObjectWrap<FlockHandle>, public HandleBase {
   std::string abs_path_;  // resolved at open: a later chdir must not change the file
   int mode_ = 0600;
   int fd_ = -1;
+  InodeStamp stamp_;  // what was last confirmed about fd_'s inode
   Held held_ = Held::kNone;
   bool closed_ = true;
   bool waiting_ = false;
