@@ -11,6 +11,9 @@ export {
   type RefreshMessage,
   type LostMessage,
   type ExpiredMessage,
+  semaphoreChannels,
+  semaphoreChannelNames,
+  type SemaphoreMessage,
 } from './core/diagnostics.js';
 export { LockFactory, DEFAULT_TTL } from './core/lock-factory.js';
 export type { AcquireOptions } from './core/wait.js';
@@ -38,7 +41,16 @@ export {
   InvalidTtlError,
   NotSupportedError,
   UnserializableKeyError,
+  SemaphoreAcquiringError,
+  SemaphoreReleasingError,
+  SemaphoreExpiredError,
 } from './core/errors.js';
+export { SemaphoreKey, type SerializedSemaphoreKey } from './semaphore/semaphore-key.js';
+export { Semaphore, type SemaphoreOptions } from './semaphore/semaphore.js';
+export { SemaphoreFactory, type CreateSemaphoreOptions } from './semaphore/semaphore-factory.js';
+export { isBlockingPermitStore, type PermitStore, type BlockingPermitStore } from './semaphore/permit-store.js';
+export { LockPermitStore } from './semaphore/lock-permit-store.js';
+export { createPermitStore, type ClosablePermitStore } from './stores/create-permit-store.js';
 export { InMemoryStore, type InMemoryStoreOptions } from './stores/memory/in-memory-store.js';
 export { NullStore } from './stores/memory/null-store.js';
 export { FlockStore, type FlockStoreOptions } from './stores/local/flock-store.js';

@@ -3,6 +3,7 @@
 // subscribers the cost is one boolean check per operation.
 import diagnostics from 'node:diagnostics_channel';
 import type { Lock } from './lock.js';
+import type { Semaphore } from '../semaphore/semaphore.js';
 
 /** What every message carries. */
 export interface LockMessage {
@@ -74,4 +75,41 @@ export const channelNames = {
   refresh: 'lockwright:lock:refresh',
   lost: 'lockwright:lock:lost',
   expired: 'lockwright:lock:expired',
+} as const;
+
+/**
+ * What every `lockwright:semaphore:*` message carries. The events are those of locks
+ * (acquire, conflict, release, refresh, lost, expired) with the same extra fields
+ * (`result`, `error`, `reason`, `waitedMs`, `heldMs`), for a semaphore's permits.
+ */
+export interface SemaphoreMessage {
+  /** The Semaphore instance (compare identity to follow one semaphore; never mutate it). */
+  semaphore: Semaphore;
+  resource: string;
+  /** The permit store's class name, e.g. "RedisPermitStore". */
+  store: string;
+  /** How many permits the semaphore has, and how many this one takes. */
+  limit: number;
+  weight: number;
+  blocking: boolean;
+  /** The permits' TTL in ms, null when they do not expire. */
+  ttl: number | null;
+}
+
+export const semaphoreChannels = {
+  acquire: diagnostics.tracingChannel<SemaphoreMessage, SemaphoreMessage>('lockwright:semaphore:acquire'),
+  conflict: diagnostics.channel('lockwright:semaphore:conflict'),
+  release: diagnostics.channel('lockwright:semaphore:release'),
+  refresh: diagnostics.channel('lockwright:semaphore:refresh'),
+  lost: diagnostics.channel('lockwright:semaphore:lost'),
+  expired: diagnostics.channel('lockwright:semaphore:expired'),
+} as const;
+
+export const semaphoreChannelNames = {
+  acquire: 'tracing:lockwright:semaphore:acquire:*',
+  conflict: 'lockwright:semaphore:conflict',
+  release: 'lockwright:semaphore:release',
+  refresh: 'lockwright:semaphore:refresh',
+  lost: 'lockwright:semaphore:lost',
+  expired: 'lockwright:semaphore:expired',
 } as const;

@@ -76,6 +76,24 @@ export class UnserializableKeyError extends LockError {
   override readonly code: string = 'LOCK_UNSERIALIZABLE_KEY';
 }
 
+/**
+ * A semaphore could not be acquired for another reason than a lack of permits. Also a
+ * LockAcquiringError: code that handles lock failures handles semaphores too.
+ */
+export class SemaphoreAcquiringError extends LockAcquiringError {
+  override readonly code: string = 'SEMAPHORE_ACQUIRING_FAILED';
+}
+
+/** Releasing a semaphore's permits failed (also a LockReleasingError). */
+export class SemaphoreReleasingError extends LockReleasingError {
+  override readonly code: string = 'SEMAPHORE_RELEASING_FAILED';
+}
+
+/** A semaphore's permits expired (also a LockExpiredError). */
+export class SemaphoreExpiredError extends LockExpiredError {
+  override readonly code: string = 'SEMAPHORE_EXPIRED';
+}
+
 /** A short, safe rendering of a received value for error messages. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';

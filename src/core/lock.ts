@@ -9,6 +9,7 @@ import {
   LockReleasingError,
 } from './errors.js';
 import { channels, type AcquireMessage, type LockMessage } from './diagnostics.js';
+import type diagnostics from 'node:diagnostics_channel';
 import { formatDuration, parseOptionalTtl, parseTtl, type Duration } from './duration.js';
 import { getFencingToken } from './fencing.js';
 import { unwatchKeyLoss, watchKeyLoss } from './key-loss.js';
@@ -66,6 +67,51 @@ type Mode = 'exclusive' | 'shared';
 export const LOCK_OPTION_KEYS = ['ttl', 'autoRelease', 'autoRefresh'] as const;
 const LOCK_OPTIONS = [...LOCK_OPTION_KEYS, 'logger'];
 
+/**
+ * What a Lock calls what it holds, which errors it throws and where it reports. A lock by
+ * default; a Semaphore holds its permits through a Lock of the semaphore kind, so that
+ * the lifetime, wait, refresh and loss rules live once (src/semaphore/semaphore.ts).
+ */
+export interface HoldingKind {
+  /** The word in messages: "the "x" lock was released". */
+  noun: string;
+  channels: {
+    acquire: diagnostics.TracingChannel<object, object>;
+    conflict: diagnostics.Channel;
+    release: diagnostics.Channel;
+    refresh: diagnostics.Channel;
+    lost: diagnostics.Channel;
+    expired: diagnostics.Channel;
+  };
+  AcquiringError: typeof LockAcquiringError;
+  ReleasingError: typeof LockReleasingError;
+  ExpiredError: typeof LockExpiredError;
+  /** The message published for `lock`, built from the lock's own. */
+  describe(lock: Lock, message: LockMessage): object;
+}
+
+const LOCK_KIND: HoldingKind = {
+  noun: 'lock',
+  channels: channels as unknown as HoldingKind['channels'],
+  AcquiringError: LockAcquiringError,
+  ReleasingError: LockReleasingError,
+  ExpiredError: LockExpiredError,
+  describe: (_lock, message) => message,
+};
+
+/** Set by createLockOfKind() for the one constructor call it makes. */
+let pendingKind: HoldingKind | null = null;
+
+/** For lockwright's own holders (Semaphore): a Lock that speaks of `kind`. Not public API. */
+export function createLockOfKind(kind: HoldingKind, key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger }): Lock {
+  pendingKind = kind;
+  try {
+    return new Lock(key, store, options);
+  } finally {
+    pendingKind = null;
+  }
+}
+
 /** Errors already published as lost/expired, so that no path publishes one twice. */
 const published = new WeakSet<object>();
 
@@ -78,6 +124,7 @@ const STORE_SETTLES_GRACE_MS = 1_000;
 
 export class Lock implements AsyncDisposable {
   readonly key: Key;
+  readonly #kind: HoldingKind;
   readonly #store: PersistingStore;
   readonly #ttl: number | null;
   readonly #autoRelease: boolean;
@@ -101,6 +148,8 @@ export class Lock implements AsyncDisposable {
   #orphaned = false;
 
   constructor(key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger } = {}) {
+    this.#kind = pendingKind ?? LOCK_KIND;
+    pendingKind = null;
     options = parseOptions(options, 'Lock options', LOCK_OPTIONS);
     this.key = key;
     this.#store = store;
@@ -142,9 +191,9 @@ export class Lock implements AsyncDisposable {
   async #traced(mode: Mode, options: AcquireOptions | undefined): Promise<boolean> {
     const wait = parseAcquireOptions(options);
     wait.signal?.throwIfAborted();
-    if (!channels.acquire.hasSubscribers) return this.#acquire(mode, wait);
+    if (!this.#kind.channels.acquire.hasSubscribers) return this.#acquire(mode, wait);
     const message: AcquireMessage = this.#message(mode, wait.blocking);
-    return channels.acquire.tracePromise(() => this.#acquire(mode, wait), message);
+    return this.#kind.channels.acquire.tracePromise(() => this.#acquire(mode, wait), message);
   }
 
   async #acquire(mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {
@@ -167,11 +216,11 @@ export class Lock implements AsyncDisposable {
         lifetimeAccess.setExpiresAt(this.key, touched ? lifetimeAccess.lastRequested(this.key) : null);
       }
       this.#onHeld(mode);
-      this.#log('debug', `Successfully acquired the "{resource}" lock${mode === 'shared' ? ' for reading' : ''}.`);
+      this.#log('debug', `Successfully acquired the "{resource}" {noun}${mode === 'shared' ? ' for reading' : ''}.`);
       if (this.#ttl !== null && !takeLifetimeApplied(this.key, this.#ttl)) await this.refresh(this.#ttl);
       if (this.key.isExpired()) {
         await this.#releaseQuietly();
-        throw new LockExpiredError(`Failed to store the "${this.key.resource}" lock.`);
+        throw new this.#kind.ExpiredError(`Failed to store the "${this.key.resource}" ${this.#kind.noun}.`);
       }
       this.#armExpiryTimer();
       return true;
@@ -181,12 +230,12 @@ export class Lock implements AsyncDisposable {
         if (wait.blocking) throw error;
         return false;
       }
-      if (error instanceof LockExpiredError && !published.has(error) && channels.expired.hasSubscribers) {
-        channels.expired.publish({ ...this.#message(mode, wait.blocking), error });
+      if (error instanceof LockExpiredError && !published.has(error) && this.#kind.channels.expired.hasSubscribers) {
+        this.#kind.channels.expired.publish({ ...this.#message(mode, wait.blocking), error });
       }
       if (wait.signal?.aborted && error === wait.signal.reason) throw error;
-      this.#log('warn', 'Failed to acquire the "{resource}" lock.', { error });
-      throw new LockAcquiringError(`Failed to acquire the "${this.key.resource}" lock.`, { cause: error });
+      this.#log('warn', 'Failed to acquire the "{resource}" {noun}.', { error });
+      throw new this.#kind.AcquiringError(`Failed to acquire the "${this.key.resource}" ${this.#kind.noun}.`, { cause: error });
     } finally {
       requestLifetime(this.key, null); // the request never travels with the key
       this.#acquiring--;
@@ -320,7 +369,7 @@ export class Lock implements AsyncDisposable {
     try {
       await this.#store.delete(this.key);
     } catch (error) {
-      this.#log('warn', 'Failed to give back the "{resource}" lock taken by a store call that had been given up.', { error });
+      this.#log('warn', 'Failed to give back the "{resource}" {noun} taken by a store call that had been given up.', { error });
     }
   }
 
@@ -345,10 +394,10 @@ export class Lock implements AsyncDisposable {
    * in the other mode before (a refused promotion): half-held states are bugs waiting.
    */
   async #onConflict(mode: Mode, wait: ParsedAcquireOptions, started: number, wasHeld: boolean): Promise<void> {
-    this.#log('info', 'Failed to acquire the "{resource}" lock. Someone else already acquired the lock.');
-    if (channels.conflict.hasSubscribers) {
+    this.#log('info', 'Failed to acquire the "{resource}" {noun}. Someone else already acquired the {noun}.');
+    if (this.#kind.channels.conflict.hasSubscribers) {
       const waitedMs = performance.now() - started;
-      channels.conflict.publish({ ...this.#message(mode, wait.blocking), reason: wait.blocking ? 'timeout' : 'busy', waitedMs });
+      this.#kind.channels.conflict.publish({ ...this.#message(mode, wait.blocking), reason: wait.blocking ? 'timeout' : 'busy', waitedMs });
     }
     if (wasHeld) await this.#releaseQuietly();
     this.#endHolding(null);
@@ -365,7 +414,7 @@ export class Lock implements AsyncDisposable {
   async refresh(ttl?: Duration): Promise<void> {
     const effective = ttl === undefined ? this.#ttl : parseTtl(ttl, 'refresh(ttl)');
     if (effective === null) {
-      throw new InvalidArgumentError(`You have to define an expiration duration to refresh the "${this.key.resource}" lock.`);
+      throw new InvalidArgumentError(`You have to define an expiration duration to refresh the "${this.key.resource}" ${this.#kind.noun}.`);
     }
     const wasHeld = this.#mode !== null;
     const holding = this.#holding;
@@ -378,7 +427,7 @@ export class Lock implements AsyncDisposable {
         // The holding ended while the store worked (the local lifetime ran out, or a
         // release): this confirmation comes too late to count.
         if (this.#mode === null) await this.#releaseQuietly();
-        throw new LockExpiredError(`The "${this.key.resource}" lock ended before the store confirmed its refresh.`);
+        throw new this.#kind.ExpiredError(`The "${this.key.resource}" ${this.#kind.noun} ended before the store confirmed its refresh.`);
       }
       // Confirmed. A store whose locks expire (it reduced the key's lifetime) now holds
       // the lock for `effective` ms from no earlier than `sentAt`; one whose locks do not
@@ -388,27 +437,27 @@ export class Lock implements AsyncDisposable {
       if (this.#mode === null) this.#onHeld('exclusive');
       if (this.key.isExpired()) {
         await this.#releaseQuietly();
-        throw new LockExpiredError(
-          `Failed to put off the expiration of the "${this.key.resource}" lock within the specified time.`,
+        throw new this.#kind.ExpiredError(
+          `Failed to put off the expiration of the "${this.key.resource}" ${this.#kind.noun} within the specified time.`,
         );
       }
       this.#armExpiryTimer();
-      if (channels.refresh.hasSubscribers) channels.refresh.publish(this.#message(this.#mode ?? 'exclusive', false));
-      this.#log('debug', `Expiration defined for "{resource}" lock for ${formatDuration(effective)}.`);
+      if (this.#kind.channels.refresh.hasSubscribers) this.#kind.channels.refresh.publish(this.#message(this.#mode ?? 'exclusive', false));
+      this.#log('debug', `Expiration defined for "{resource}" {noun} for ${formatDuration(effective)}.`);
     } catch (error) {
       const current = this.#holding === holding;
       // Unknown outcome or refusal: the lifetime stays what it was before the request.
       if (current) lifetimeAccess.setExpiresAt(this.key, previous);
       if (error instanceof LockConflictedError || error instanceof LockExpiredError) {
         if (current) {
-          this.#log('warn', 'Failed to define an expiration for the "{resource}" lock, someone else acquired the lock.');
+          this.#log('warn', 'Failed to define an expiration for the "{resource}" {noun}, someone else acquired the {noun}.');
           this.#lose(error);
         }
         throw error;
       }
       if (error instanceof InvalidArgumentError) throw error;
-      this.#log('warn', 'Failed to define an expiration for the "{resource}" lock.', { error });
-      throw new LockAcquiringError(`Failed to define an expiration for the "${this.key.resource}" lock.`, { cause: error });
+      this.#log('warn', 'Failed to define an expiration for the "{resource}" {noun}.', { error });
+      throw new this.#kind.AcquiringError(`Failed to define an expiration for the "${this.key.resource}" ${this.#kind.noun}.`, { cause: error });
     }
   }
 
@@ -436,7 +485,7 @@ export class Lock implements AsyncDisposable {
       this.#armExpiryTimer();
       return;
     }
-    this.#lose(new LockExpiredError(`The "${this.key.resource}" lock expired: its lifetime ran out before a refresh was confirmed.`));
+    this.#lose(new this.#kind.ExpiredError(`The "${this.key.resource}" ${this.#kind.noun} expired: its lifetime ran out before a refresh was confirmed.`));
   }
 
   /** Timer callback: never throws; a refresh that cannot succeed any more ends the holding. */
@@ -449,7 +498,7 @@ export class Lock implements AsyncDisposable {
       // Conflicts and expiry already ended the holding in refresh(). A store failure is
       // retried at the next tick, unless the lifetime ran out meanwhile.
       if (this.#mode !== null && this.key.isExpired()) {
-        this.#lose(new LockExpiredError(`The "${this.key.resource}" lock expired: it could not be refreshed in time.`, { cause: error }));
+        this.#lose(new this.#kind.ExpiredError(`The "${this.key.resource}" ${this.#kind.noun} expired: it could not be refreshed in time.`, { cause: error }));
       }
     } finally {
       this.#refreshing = false;
@@ -462,7 +511,7 @@ export class Lock implements AsyncDisposable {
     // A key handed over from another process (createLockFromKey) becomes held here.
     if (held && this.#mode === null) this.#onHeld('exclusive');
     if (!held && this.#mode !== null) {
-      this.#lose(new LockConflictedError(`The "${this.key.resource}" lock is no longer held by this owner.`));
+      this.#lose(new LockConflictedError(`The "${this.key.resource}" ${this.#kind.noun} is no longer held by this owner.`));
     }
     return held;
   }
@@ -478,24 +527,24 @@ export class Lock implements AsyncDisposable {
         await this.#store.delete(this.key);
       } catch (error) {
         if (error instanceof LockReleasingError) throw error;
-        throw new LockReleasingError(`Failed to release the "${resource}" lock.`, { cause: error });
+        throw new this.#kind.ReleasingError(`Failed to release the "${resource}" ${this.#kind.noun}.`, { cause: error });
       }
       const mode = this.#mode;
       const heldSince = this.#heldSince;
-      this.#endHolding(() => new DOMException(`The "${resource}" lock was released.`, 'AbortError'));
+      this.#endHolding(() => new DOMException(`The "${resource}" ${this.#kind.noun} was released.`, 'AbortError'));
       let stillHeld = false;
       try {
         if (!verifiesDelete(this.#store)) stillHeld = await this.#store.exists(this.key);
       } catch (error) {
-        throw new LockReleasingError(`Failed to release the "${resource}" lock.`, { cause: error });
+        throw new this.#kind.ReleasingError(`Failed to release the "${resource}" ${this.#kind.noun}.`, { cause: error });
       }
-      if (stillHeld) throw new LockReleasingError(`Failed to release the "${resource}" lock, the resource is still locked.`);
-      if (mode !== null && channels.release.hasSubscribers) {
-        channels.release.publish({ ...this.#message(mode, false), heldMs: heldSince === null ? null : performance.now() - heldSince });
+      if (stillHeld) throw new this.#kind.ReleasingError(`Failed to release the "${resource}" ${this.#kind.noun}, the resource is still locked.`);
+      if (mode !== null && this.#kind.channels.release.hasSubscribers) {
+        this.#kind.channels.release.publish({ ...this.#message(mode, false), heldMs: heldSince === null ? null : performance.now() - heldSince });
       }
-      this.#log('debug', 'Successfully released the "{resource}" lock.');
+      this.#log('debug', 'Successfully released the "{resource}" {noun}.');
     } catch (error) {
-      this.#log('warn', 'Failed to release the "{resource}" lock.', { error });
+      this.#log('warn', 'Failed to release the "{resource}" {noun}.', { error });
       throw error;
     }
   }
@@ -534,7 +583,7 @@ export class Lock implements AsyncDisposable {
    */
   get signal(): AbortSignal {
     if (this.#mode === null) {
-      return AbortSignal.abort(new DOMException(`The "${this.key.resource}" lock is not held.`, 'AbortError'));
+      return AbortSignal.abort(new DOMException(`The "${this.key.resource}" ${this.#kind.noun} is not held.`, 'AbortError'));
     }
     this.#controller ??= new AbortController();
     return this.#controller.signal;
@@ -548,11 +597,11 @@ export class Lock implements AsyncDisposable {
     this.#endHolding(() => error);
     if (typeof error === 'object' && error !== null) published.add(error);
     const message = this.#message(mode, false);
-    if (error instanceof LockExpiredError && channels.expired.hasSubscribers) channels.expired.publish({ ...message, error });
-    if (channels.lost.hasSubscribers) {
-      channels.lost.publish({ ...message, error, heldMs: heldSince === null ? null : performance.now() - heldSince });
+    if (error instanceof LockExpiredError && this.#kind.channels.expired.hasSubscribers) this.#kind.channels.expired.publish({ ...message, error });
+    if (this.#kind.channels.lost.hasSubscribers) {
+      this.#kind.channels.lost.publish({ ...message, error, heldMs: heldSince === null ? null : performance.now() - heldSince });
     }
-    this.#log('warn', 'The "{resource}" lock was lost.', { error });
+    this.#log('warn', 'The "{resource}" {noun} was lost.', { error });
   }
 
   /** Ends a holding period; the abort reason is built only when someone listens. */
@@ -570,11 +619,12 @@ export class Lock implements AsyncDisposable {
     const controller = this.#controller;
     if (!controller) return;
     this.#controller = null;
-    controller.abort(reason === null ? new DOMException(`The "${this.key.resource}" lock is not held.`, 'AbortError') : reason());
+    controller.abort(reason === null ? new DOMException(`The "${this.key.resource}" ${this.#kind.noun} is not held.`, 'AbortError') : reason());
   }
 
   #message(mode: Mode, blocking: boolean): LockMessage {
-    return { lock: this, resource: this.key.resource, store: this.#store.constructor.name, mode, blocking, ttl: this.#ttl };
+    const message: LockMessage = { lock: this, resource: this.key.resource, store: this.#store.constructor.name, mode, blocking, ttl: this.#ttl };
+    return this.#kind === LOCK_KIND ? message : (this.#kind.describe(this, message) as LockMessage);
   }
 
   /** `await using lock = …`: releases at scope exit when autoRelease is on and it is held. */
@@ -586,6 +636,6 @@ export class Lock implements AsyncDisposable {
   #log(level: keyof Logger, message: string, extra?: Record<string, unknown>): void {
     const logger = this.#logger;
     if (!logger) return;
-    logger[level]?.(message.replace('{resource}', this.key.resource), { resource: this.key.resource, ...extra });
+    logger[level]?.(message.replace('{resource}', this.key.resource).replaceAll('{noun}', this.#kind.noun), { resource: this.key.resource, ...extra });
   }
 }

@@ -93,18 +93,23 @@ describe('diagnostics channels', () => {
 
   it('logs every event on stderr with NODE_DEBUG=lockwright', () => {
     const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
-    const script = `import(${JSON.stringify(entry)}).then(async ({ LockFactory, InMemoryStore }) => {
+    const script = `import(${JSON.stringify(entry)}).then(async ({ LockFactory, InMemoryStore, SemaphoreFactory, LockPermitStore }) => {
       const factory = new LockFactory(new InMemoryStore());
       const lock = factory.createLock('debugged');
       await lock.acquire();
       await factory.createLock('debugged').acquire();
       await lock.release();
+      const semaphore = new SemaphoreFactory(new LockPermitStore(new InMemoryStore())).createSemaphore('counted', 3, { weight: 2 });
+      await semaphore.acquire();
+      await semaphore.release();
     })`;
     const run = (env: Record<string, string>) => spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
     const debug = run({ NODE_DEBUG: 'lockwright' });
     expect(debug.stderr).toMatch(/LOCKWRIGHT \d+: acquire "debugged" \(InMemoryStore, exclusive, ttl 5 min\) -> held/);
     expect(debug.stderr).toMatch(/conflict "debugged" .*: busy after/);
     expect(debug.stderr).toMatch(/release "debugged" .* after holding/);
+    expect(debug.stderr).toMatch(/acquire "counted" \(LockPermitStore, semaphore, 2 of 3, ttl 5 min\) -> held/);
+    expect(debug.stderr).toMatch(/release "counted" \(LockPermitStore, semaphore, 2 of 3, ttl 5 min\) after holding/);
     expect(run({ NODE_DEBUG: '' }).stderr).toBe('');
   });
 });
