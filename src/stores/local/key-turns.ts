@@ -14,6 +14,11 @@ export class KeyTurns {
   // The end of the last turn taken per key; these promises never reject.
   readonly #tails = new WeakMap<Key, Promise<void>>();
 
+  /** Whether a blocking call of `key` is in progress (or queued). */
+  busy(key: Key): boolean {
+    return this.#tails.has(key);
+  }
+
   /** Runs `fn` once the key's earlier blocking calls are done, with what is left of `wait`. */
   async run<T>(key: Key, wait: WaitOptions, describe: string, fn: (wait: WaitOptions) => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key);
