@@ -20,14 +20,14 @@ constexpr int kMaxReopen = 64;
 
 std::atomic<uint64_t> path_checks{0};
 
-// Whole seconds of the wall clock the kernel stamps ctime with (Linux: the coarse
-// realtime clock, read without a syscall); 0 where the fast check is off.
-int64_t NowSeconds() {
+// The wall clock the kernel stamps ctime with (Linux: the coarse realtime clock, read
+// without a syscall); zero where the fast check is off.
+struct timespec CoarseNow() {
+  struct timespec now {};
 #ifdef __linux__
-  struct timespec now;
-  if (clock_gettime(CLOCK_REALTIME_COARSE, &now) == 0) return now.tv_sec;
+  if (clock_gettime(CLOCK_REALTIME_COARSE, &now) != 0) now = {};
 #endif
-  return 0;
+  return now;
 }
 
 // Filesystems known to update an inode's ctime on rename, unlink and link.
@@ -50,18 +50,26 @@ bool FastCheckFilesystem(int fd) {
 #endif
 }
 
-// `st` describes the inode the path named no earlier than `now_sec` (read before `st`).
-void Confirm(InodeStamp* stamp, const struct stat& st, int64_t now_sec) {
+// `st` describes the inode the path named no earlier than `now` (read before `st`).
+void Confirm(InodeStamp* stamp, const struct stat& st, const struct timespec& now) {
   stamp->dev = st.st_dev;
   stamp->ino = st.st_ino;
 #ifdef __linux__
   stamp->ctime_sec = st.st_ctim.tv_sec;
   stamp->ctime_nsec = st.st_ctim.tv_nsec;
-  // A change after now_sec gets a ctime in now_sec or later; one before it is in this
-  // stamp. Only a ctime from an earlier second can never be matched by a later change.
-  stamp->trusted = stamp->fast && stamp->ctime_sec < now_sec;
+  // A change after `now` gets a ctime of `now` or later (the same clock; a fine-grained
+  // ctime is later still); a change before it is in this stamp. So a ctime before `now`
+  // can never be matched by a later change, as long as the filesystem keeps timestamps
+  // finely enough to tell them apart: a ctime with nanoseconds says it keeps them to the
+  // nanosecond (ext4 with large inodes, tmpfs, xfs, btrfs); one without may be whole
+  // seconds (ext4 with 128-byte inodes), and must then be from an earlier second.
+  const bool earlier = stamp->ctime_nsec != 0
+                           ? (stamp->ctime_sec < now.tv_sec ||
+                              (stamp->ctime_sec == now.tv_sec && stamp->ctime_nsec < now.tv_nsec))
+                           : stamp->ctime_sec < now.tv_sec;
+  stamp->trusted = stamp->fast && earlier;
 #else
-  (void)now_sec;
+  (void)now;
   stamp->trusted = false;
 #endif
 }
@@ -79,7 +87,7 @@ bool Unchanged(const InodeStamp& stamp, const struct stat& st) {
 
 // 1: path still names fd's inode; 0: deleted or replaced; -1: error in *err.
 int StillNamesInode(int fd, const std::string& path, InodeStamp* stamp, SysError* err) {
-  const int64_t now_sec = NowSeconds();  // before the fstat: see Confirm()
+  const struct timespec now = CoarseNow();  // before the fstat: see Confirm()
   struct stat held;
   if (fstat(fd, &held) != 0) {
     err->Set(errno, "fstat", &path);
@@ -95,7 +103,7 @@ int StillNamesInode(int fd, const std::string& path, InodeStamp* stamp, SysError
     return -1;
   }
   if (held.st_dev != named.st_dev || held.st_ino != named.st_ino) return 0;
-  Confirm(stamp, held, now_sec);
+  Confirm(stamp, held, now);
   return 1;
 }
 
@@ -104,7 +112,7 @@ int StillNamesInode(int fd, const std::string& path, InodeStamp* stamp, SysError
 uint64_t PathChecks() { return path_checks.load(std::memory_order_relaxed); }
 
 int OpenLockFile(const std::string& path, int mode, SysError* err, InodeStamp* stamp) {
-  const int64_t now_sec = NowSeconds();  // before the lookup: see Confirm()
+  const struct timespec now = CoarseNow();  // before the lookup: see Confirm()
   constexpr int kFlags = O_RDWR | O_NOFOLLOW | O_CLOEXEC;
   int fd = -1;
   bool created = false;
@@ -147,7 +155,7 @@ int OpenLockFile(const std::string& path, int mode, SysError* err, InodeStamp* s
     return -1;
   }
   stamp->fast = FastCheckFilesystem(fd);
-  Confirm(stamp, st, now_sec);
+  Confirm(stamp, st, now);
   return fd;
 }
 

@@ -19,8 +19,8 @@ namespace lockwright {
 // lookup (measured: the lstat was about half of a try+unlock pair; the fstat that
 // replaces it costs a third of that). Only where this is known to hold: Linux, on
 // filesystems that update ctime on rename (ext2/3/4, tmpfs, xfs, btrfs), and only for a
-// ctime at least a whole second older than the confirmation, so that no later change
-// can carry the same ctime whatever the filesystem's timestamp granularity. Elsewhere
+// ctime older than the confirmation by more than the filesystem's timestamp granularity,
+// so that no later change can carry the same ctime (flock_ops.cc, Confirm()). Elsewhere
 // (`fast` false) every grant looks the path up, as it always did.
 struct InodeStamp {
   dev_t dev = 0;

@@ -183,7 +183,7 @@ describe('tryLock', () => {
     const moved = lockPath();
     const keptDeleted = native.openFlock(deleted, 0o600);
     const keptMoved = native.openFlock(moved, 0o600);
-    // The fast check trusts only a ctime from an earlier second than its confirmation.
+    // The fast check trusts a ctime from an earlier second at once (finer ones need a tick).
     const ctimeSecond = (p: string) => Math.floor(fs.statSync(p).ctimeMs / 1000);
     const newest = Math.max(ctimeSecond(deleted), ctimeSecond(moved));
     while (Math.floor(Date.now() / 1000) <= newest) await sleep(20);
