@@ -230,7 +230,12 @@ export class Lock implements AsyncDisposable {
       this.#log('warn', 'Failed to acquire the "{resource}" {noun}.', { error });
       return Promise.reject(new this.#kind.AcquiringError(`Failed to acquire the "${this.key.resource}" ${this.#kind.noun}.`, { cause: error }));
     }
-    if (held === null || (held === false && wait.blocking)) return this.#acquire(mode, wait);
+    if (held === null || (held === false && wait.blocking)) {
+      // A plain blocking acquire (no timeout, no signal: nothing for #bounded to bound)
+      // waits in the store and resumes in as few turns as it can: a hand-off's latency.
+      if (wait.timeout === undefined && !wait.signal) return this.#waitNow(store, mode, wait);
+      return this.#acquire(mode, wait);
+    }
     if (held === false) {
       this.#noteConflict(mode, wait, started);
       this.#endHolding(null);
@@ -241,6 +246,47 @@ export class Lock implements AsyncDisposable {
     // What refresh() does on a store whose locks do not expire: the key keeps no expiry.
     if (this.#ttl !== null) this.#confirmRefresh(this.#ttl);
     return TRUE;
+  }
+
+  /** #acquire for a lock not held, on an ImmediateStore, without limits. */
+  #waitNow(store: ImmediateStore, mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {
+    const started = performance.now();
+    this.#acquiring++;
+    let pending: Promise<void>;
+    try {
+      pending = mode === 'shared' ? (store as unknown as BlockingSharedLockStore).waitAndSaveRead(this.key) : (store as unknown as BlockingStore).waitAndSave(this.key);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    return pending.then(
+      () => {
+        this.#onHeld(mode);
+        this.#acquireEnded();
+        if (this.#logger) this.#log('debug', `Successfully acquired the "{resource}" {noun}${mode === 'shared' ? ' for reading' : ''}.`);
+        if (this.#ttl !== null) this.#confirmRefresh(this.#ttl);
+        return true;
+      },
+      (error: unknown) => {
+        if (error instanceof LockConflictedError) {
+          this.#noteConflict(mode, wait, started);
+          this.#endHolding(null);
+          this.#acquireEnded();
+          throw error;
+        }
+        this.#acquireEnded();
+        this.#log('warn', 'Failed to acquire the "{resource}" {noun}.', { error });
+        throw new this.#kind.AcquiringError(`Failed to acquire the "${this.key.resource}" ${this.#kind.noun}.`, { cause: error });
+      },
+    );
+  }
+
+  /** The end of an acquire that took the fast paths' turns (#acquire's finally, without the lifetime request). */
+  #acquireEnded(): void {
+    this.#acquiring--;
+    if (this.#orphaned && this.#acquiring === 0) {
+      this.#orphaned = false;
+      if (this.#mode === null) void this.#deleteQuietly();
+    }
   }
 
   async #acquire(mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {

@@ -99,11 +99,11 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
     return this.#saveNow(key, true);
   }
 
-  async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
+  waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
     return turns.run(key, options, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, false, left));
   }
 
-  async waitAndSaveRead(key: Key, options: WaitOptions = {}): Promise<void> {
+  waitAndSaveRead(key: Key, options: WaitOptions = {}): Promise<void> {
     return turns.run(key, options, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, true, left));
   }
 
@@ -175,23 +175,29 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
     return false;
   }
 
-  async #lockOrWait(key: Key, shared: boolean, wait: WaitOptions): Promise<void> {
-    const current = held.get(key);
-    if (current?.shared === shared) return;
-    wait.signal?.throwIfAborted();
-    if (this.#tryNow(key, shared, true)) return;
-    if (wait.timeout === 0) throw this.#conflict(key);
-    const path = this.#pathOf(key);
-    const queue = queues.get(queueId(path, shared), () => this.#waitSource(path, shared));
-    const handle = await queue.wait(wait, `the "${key.resource}" lock`);
-    // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
-    // keep one grant, never overwrite (and so leak) the other.
-    const meanwhile = held.peek(key);
-    if (meanwhile) {
-      held.remove(key);
-      recycle(meanwhile.handle);
+  /** A blocking call's turn: locked now, or queued for the kernel wait (one turn on grant). */
+  #lockOrWait(key: Key, shared: boolean, wait: WaitOptions): Promise<void> {
+    try {
+      const current = held.get(key);
+      if (current?.shared === shared) return DONE;
+      wait.signal?.throwIfAborted();
+      if (this.#tryNow(key, shared, true)) return DONE;
+      if (wait.timeout === 0) throw this.#conflict(key);
+      const path = this.#pathOf(key);
+      const queue = queues.get(queueId(path, shared), () => this.#waitSource(path, shared));
+      return queue.wait(wait, `the "${key.resource}" lock`).then((handle) => {
+        // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
+        // keep one grant, never overwrite (and so leak) the other.
+        const meanwhile = held.peek(key);
+        if (meanwhile) {
+          held.remove(key);
+          recycle(meanwhile.handle);
+        }
+        this.#hold(key, handle, shared);
+      });
+    } catch (error) {
+      return Promise.reject(error);
     }
-    this.#hold(key, handle, shared);
   }
 
   #conflict(key: Key): LockConflictedError {

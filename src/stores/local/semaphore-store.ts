@@ -94,7 +94,7 @@ export class SemaphoreStore implements BlockingStore, ImmediateStore {
     }
   }
 
-  async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
+  waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
     return turns.run(key, options, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, left));
   }
 
@@ -169,18 +169,24 @@ export class SemaphoreStore implements BlockingStore, ImmediateStore {
     return true;
   }
 
-  async #lockOrWait(key: Key, wait: WaitOptions): Promise<void> {
-    if (held.get(key)) return;
-    wait.signal?.throwIfAborted();
-    if (this.#tryNow(key, true)) return;
-    if (wait.timeout === 0) throw this.#conflict(key);
-    const identity = this.#identityOf(key);
-    const queue = queues.get(String(identity.key), () => this.#waitSource(identity, key.resource));
-    const handle = await queue.wait(wait, `the "${key.resource}" lock`);
-    // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
-    // keep one hold, never overwrite (and so leak) the other.
-    if (held.peek(key)) return recycle(handle);
-    this.#hold(key, handle);
+  /** A blocking call's turn: locked now, or queued for the kernel wait (one turn on grant). */
+  #lockOrWait(key: Key, wait: WaitOptions): Promise<void> {
+    try {
+      if (held.get(key)) return DONE;
+      wait.signal?.throwIfAborted();
+      if (this.#tryNow(key, true)) return DONE;
+      if (wait.timeout === 0) throw this.#conflict(key);
+      const identity = this.#identityOf(key);
+      const queue = queues.get(String(identity.key), () => this.#waitSource(identity, key.resource));
+      return queue.wait(wait, `the "${key.resource}" lock`).then((handle) => {
+        // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
+        // keep one hold, never overwrite (and so leak) the other.
+        if (held.peek(key)) return recycle(handle);
+        this.#hold(key, handle);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #conflict(key: Key): LockConflictedError {
