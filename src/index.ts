@@ -16,6 +16,7 @@ export {
   type SemaphoreMessage,
 } from './core/diagnostics.js';
 export { LockFactory, DEFAULT_TTL } from './core/lock-factory.js';
+export { MultiLock, type MultiLockOptions } from './core/multi-lock.js';
 export type { AcquireOptions } from './core/wait.js';
 export { parseDuration, formatDuration, MIN_TTL_MS, MAX_TTL_MS, type Duration } from './core/duration.js';
 export {

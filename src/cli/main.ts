@@ -39,7 +39,7 @@ function program(): Command {
     .exitOverride();
 
   withStoreOptions(cli.command('run'))
-    .description('run a command while holding a lock, like flock(1); exits with the command\'s status')
+    .description('run a command while holding a lock (or several: --also; or one of n permits: --limit), like flock(1); exits with the command\'s status')
     .argument('<resource>', 'the lock name; a path (anything with a "/": /var/lock/x.lock, ./x.lock) locks that file, as flock(1) does')
     .argument('[command...]', 'the command and its arguments (options after the resource are the command\'s)')
     .passThroughOptions()
@@ -59,6 +59,16 @@ function program(): Command {
         .default('kill'),
     )
     .option('--kill-after <duration>', 'with --on-lost kill: SIGKILL this long after the SIGTERM', '10s')
+    .option(
+      '--also <resource>',
+      'lock this resource too, with <resource>, all or nothing (repeat it for more); locks are taken in one sorted order, so runs naming them in any order never deadlock',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
+      '--limit <n>',
+      'a semaphore instead of a lock: at most n commands hold <resource> at once. --store then names a permit store: semaphore (System V, the default on Linux), redis://…, lock+<lock store DSN> (e.g. lock+flock:///dir: n slot locks)',
+    )
     .option('-v, --verbose', 'say what is waited for, and for how long')
     .addHelpText('after', `
 Examples:
@@ -66,6 +76,8 @@ Examples:
   lockwright run -n deploy -- ./deploy.sh          exit 1 at once if a deploy runs
   lockwright run -w 30s --store redis://cache:6379 report -- make report
   lockwright run -n /var/lock/backup.lock rsync -a src/ dst/   the file flock(1) locks too
+  lockwright run --also invoices orders -- ./close-month.sh     "orders" and "invoices" as one
+  lockwright run --limit 4 encoders -- ffmpeg -i in.mov out.mp4  at most 4 at once on this host
   LOCKWRIGHT_STORE=redis://:secret@cache:6379 lockwright run report -- make report
   lockwright run --store-file /etc/lockwright/store report -- make report
 
@@ -78,7 +90,7 @@ until it ends; on other stores it is killed with lockwright (setpriv --pdeathsig
 Exit status: the command's (128+N if killed by signal N); the -E code (default 1)
 when busy or timed out; 64 bad usage; 69 store unavailable; 75 the lock was lost and
 --on-lost kill stopped the command; 126/127 command not executable / not found.`)
-    .action(async (resource: string, rest: string[], opts: Record<string, string | boolean | undefined>) => {
+    .action(async (resource: string, rest: string[], opts: Record<string, string | boolean | string[] | undefined>) => {
       const command = commandWords(rest);
       // flock(1)'s other spellings of the same options.
       if (opts.wait !== undefined && opts.timeout !== undefined) throw new InvalidArgumentError('--wait and --timeout are the same option: give one.');
@@ -100,6 +112,8 @@ when busy or timed out; 64 bad usage; 69 store unavailable; 75 the lock was lost
         ...(opts.command !== undefined && { command: opts.command as string }),
         onLost: opts.onLost as 'kill' | 'warn',
         killAfter: positiveDuration(opts.killAfter as string, '--kill-after'),
+        also: opts.also as unknown as string[],
+        ...(opts.limit !== undefined && { limit: permitLimit(opts.limit as string) }),
       });
       process.exitCode = status;
     });
@@ -140,6 +154,15 @@ function commandWords(rest: string[]): string[] {
     );
   }
   return rest;
+}
+
+/** --limit: how many commands at once. */
+function permitLimit(text: string): number {
+  const limit = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new InvalidArgumentError(`--limit: "${text}" is not a number of permits (a whole number from 1, e.g. --limit 4).`);
+  }
+  return limit;
 }
 
 function positiveDuration(text: string, option: string): number {

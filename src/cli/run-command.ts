@@ -4,14 +4,11 @@
 // remote lock is lost while it runs, --on-lost kill (the default) stops it.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import type { Lock } from '../core/lock.js';
-import { LockFactory } from '../core/lock-factory.js';
-import { FlockStore } from '../stores/local/flock-store.js';
 import { formatDuration } from './duration.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { planLaunch, type Launch } from './launch.js';
-import { descriptorsOf } from './lock-descriptors.js';
-import { closeStore, openStoreFor, type StoreSource } from './store-option.js';
+import { openHolding, type Holding } from './run-holding.js';
+import type { StoreSource } from './store-option.js';
 
 export interface RunOptions {
   nonblock?: boolean;
@@ -30,6 +27,10 @@ export interface RunOptions {
   onLost?: 'kill' | 'warn';
   /** Milliseconds between SIGTERM and SIGKILL when --on-lost kill stops the command. */
   killAfter?: number;
+  /** More resources, locked with the first as one (all or nothing). */
+  also?: string[];
+  /** A semaphore: at most this many commands at once hold a permit of the resource. */
+  limit?: number;
 }
 
 export const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -37,47 +38,50 @@ export const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQ
 export async function runCommand(name: string, argv: string[], options: RunOptions): Promise<number> {
   const say = (message: string) => options.verbose && process.stderr.write(`lockwright: ${message}\n`);
   const [file, args] = options.command !== undefined ? ['/bin/sh', ['-c', options.command]] : [argv[0]!, argv.slice(1)];
-  const { store, resource } = openStoreFor(name, options.store);
+  const holding = openHolding(name, {
+    also: options.also ?? [],
+    ...(options.limit !== undefined && { limit: options.limit }),
+    shared: options.shared === true,
+    ttl: options.ttl,
+    store: options.store,
+  });
   try {
-    const lock = new LockFactory(store).createLock(resource, { ttl: options.ttl, autoRefresh: true, autoRelease: false });
-    const mode = options.shared ? 'shared' : 'exclusive';
     const started = performance.now();
-    if (!(await acquire(lock, options, say, mode))) {
-      say(`"${resource}" is held by someone else; giving up after ${formatDuration(performance.now() - started)}`);
+    if (!(await acquire(holding, options, say))) {
+      say(`${holding.what} is held by someone else; giving up after ${formatDuration(performance.now() - started)}`);
       return options.conflictExitCode;
     }
     try {
-      const launch = planLaunch(file, args, store instanceof FlockStore ? descriptorsOf(store.pathFor(resource)) : null);
+      const launch = planLaunch(file, args, holding.inheritableFds());
       if (launch.warning) process.stderr.write(`lockwright: ${launch.warning}\n`);
-      say(`holding "${resource}" (${mode}, ${store.constructor.name}) after ${formatDuration(performance.now() - started)}; running ${file}: ${launch.how}`);
-      return await runChild(launch, lock, resource, options);
+      say(`holding ${holding.what} (${holding.mode}, ${holding.storeName}) after ${formatDuration(performance.now() - started)}; running ${file}: ${launch.how}`);
+      return await runChild(launch, holding, options);
     } finally {
       try {
-        await lock.release();
-        say(`released "${resource}"`);
+        await holding.release();
+        say(`released ${holding.what}`);
       } catch (error) {
-        process.stderr.write(`lockwright: could not release "${resource}": ${(error as Error).message}\n`);
+        process.stderr.write(`lockwright: could not release ${holding.what}: ${(error as Error).message}\n`);
       }
     }
   } finally {
-    await closeStore(store);
+    await holding.close();
   }
 }
 
-async function acquire(lock: Lock, options: RunOptions, say: (message: string) => void, mode: string): Promise<boolean> {
-  const take = (o: Parameters<typeof lock.acquire>[0]) => (options.shared ? lock.acquireRead(o) : lock.acquire(o));
-  if (options.nonblock || options.wait === 0) return take(false);
-  if (await take(false)) return true;
-  say(`waiting for "${lock.key.resource}" (${mode})${options.wait === undefined ? '' : ` for up to ${formatDuration(options.wait)}`}`);
+async function acquire(holding: Holding, options: RunOptions, say: (message: string) => void): Promise<boolean> {
+  if (options.nonblock || options.wait === 0) return holding.take(false);
+  if (await holding.take(false)) return true;
+  say(`waiting for ${holding.what} (${holding.mode})${options.wait === undefined ? '' : ` for up to ${formatDuration(options.wait)}`}`);
   // Ctrl-C or a TERM while waiting stops the wait cleanly: nothing stays held.
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => controller.abort(new CliExit(128 + constants.signals[signal], `interrupted by ${signal} while waiting`));
   const handlers = FORWARDED.map((signal) => [signal, () => stop(signal)] as const);
   for (const [signal, handler] of handlers) process.on(signal, handler);
   const started = performance.now();
-  const progress = setInterval(() => say(`still waiting for "${lock.key.resource}" (${formatDuration(performance.now() - started)})`), 5_000);
+  const progress = setInterval(() => say(`still waiting for ${holding.what} (${formatDuration(performance.now() - started)})`), 5_000);
   try {
-    return await take({ signal: controller.signal, ...(options.wait !== undefined && { timeout: options.wait }) });
+    return await holding.take({ signal: controller.signal, ...(options.wait !== undefined && { timeout: options.wait }) });
   } finally {
     clearInterval(progress);
     for (const [signal, handler] of handlers) process.off(signal, handler);
@@ -88,10 +92,10 @@ async function acquire(lock: Lock, options: RunOptions, say: (message: string) =
  * Runs the command with our stdio, forwarding signals; resolves with its exit status,
  * or EXIT.lockLost when --on-lost kill stopped it because the lock was lost.
  */
-function runChild(launch: Launch, lock: Lock, resource: string, options: RunOptions): Promise<number> {
-  // Read once, now: after the holding ends, `lock.signal` is a new, already-aborted
-  // signal whose reason says "not held", not why the lock was lost.
-  const held = lock.signal;
+function runChild(launch: Launch, holding: Holding, options: RunOptions): Promise<number> {
+  // Read once, now: after the holding ends, `signal` is a new, already-aborted signal
+  // whose reason says "not held", not why the lock was lost.
+  const held = holding.signal;
   return new Promise((resolve, reject) => {
     const child = spawn(launch.file, launch.args, { stdio: launch.stdio, ...(launch.argv0 !== undefined && { argv0: launch.argv0 }) });
     let stopping = false;
@@ -102,11 +106,11 @@ function runChild(launch: Launch, lock: Lock, resource: string, options: RunOpti
       const reason = held.reason as Error | undefined;
       const why = reason?.message ?? String(reason);
       if (options.onLost === 'warn') {
-        process.stderr.write(`lockwright: lost the lock "${resource}" while the command runs (--on-lost warn: it runs on): ${why}\n`);
+        process.stderr.write(`lockwright: lost ${holding.noun} ${holding.what} while the command runs (--on-lost warn: it runs on): ${why}\n`);
         return;
       }
       const grace = options.killAfter ?? 10_000;
-      process.stderr.write(`lockwright: lost the lock "${resource}" while the command runs: ${why}; stopping it (SIGTERM, SIGKILL after ${formatDuration(grace)})\n`);
+      process.stderr.write(`lockwright: lost ${holding.noun} ${holding.what} while the command runs: ${why}; stopping it (SIGTERM, SIGKILL after ${formatDuration(grace)})\n`);
       stopping = true;
       child.kill('SIGTERM');
       killTimer = setTimeout(() => child.kill('SIGKILL'), grace);

@@ -10,7 +10,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { PersistingStore } from '../core/store.js';
+import { createPermitStore, type ClosablePermitStore } from '../stores/create-permit-store.js';
 import { createStore } from '../stores/create-store.js';
+import { PERMIT_BACKENDS } from '../stores/permit-backends.js';
 export { closeStore } from '../stores/close-store.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { FileLockStore, isPathResource, lockFilePath } from './file-lock-store.js';
@@ -69,17 +71,63 @@ export function openStore(source: StoreSource | undefined): PersistingStore {
  * from LOCKWRIGHT_STORE is only a default, and a path overrides it.
  */
 export function openStoreFor(resource: string, source: StoreSource | undefined): { store: PersistingStore; resource: string } {
-  if (!isPathResource(resource)) return { store: openStore(source), resource };
-  if (source?.explicit) {
-    throw new InvalidArgumentError(
-      `"${resource}" is a path (it contains "/"), which locks that file with flock(2); it takes no ${source.label.split(' ')[0]}. ` +
-        'Give a lock name without "/" to use a store.',
-    );
+  return openStoresFor([resource], source).targets[0]!;
+}
+
+/**
+ * openStoreFor() for several resources (`run --also`): every path its own file, every
+ * name in the one store the options name (opened once, only if a name needs it). A
+ * resource named twice (also a path given two ways) is one target. Close `stores`.
+ */
+export function openStoresFor(
+  resources: readonly string[],
+  source: StoreSource | undefined,
+): { targets: Array<{ store: PersistingStore; resource: string }>; stores: PersistingStore[] } {
+  // Paths first: they fail (a missing directory) before any connection is opened.
+  const files = new Map<string, PersistingStore>();
+  for (const resource of resources.filter(isPathResource)) {
+    if (source?.explicit) {
+      throw new InvalidArgumentError(
+        `"${resource}" is a path (it contains "/"), which locks that file with flock(2); it takes no ${source.label.split(' ')[0]}. ` +
+          'Give a lock name without "/" to use a store.',
+      );
+    }
+    const file = lockFilePath(resource);
+    if (files.has(file)) continue;
+    try {
+      files.set(file, new FileLockStore(file));
+    } catch (error) {
+      throw new CliExit(EXIT.unavailable, `cannot use the lock file "${file}": ${(error as Error).message}`);
+    }
   }
-  const file = lockFilePath(resource);
+  const names = [...new Set(resources.filter((resource) => !isPathResource(resource)))];
+  const named = names.length > 0 ? openStore(source) : null;
+  const targets = [...names.map((resource) => ({ store: named!, resource })), ...[...files].map(([resource, store]) => ({ store, resource }))];
+  return { targets, stores: [...(named ? [named] : []), ...files.values()] };
+}
+
+/**
+ * The permit store of `run --limit`: the DSN the options or LOCKWRIGHT_STORE name (a
+ * permit-store DSN: redis://…, semaphore://…, lock+<lock store DSN>), else the default.
+ */
+export function openPermitStore(source: StoreSource | undefined): ClosablePermitStore {
+  const dsn = source?.dsn ?? defaultPermitStoreDsn();
   try {
-    return { store: new FileLockStore(file), resource: file };
+    return createPermitStore(dsn);
   } catch (error) {
-    throw new CliExit(EXIT.unavailable, `cannot use the lock file "${file}": ${(error as Error).message}`);
+    const code = error instanceof InvalidArgumentError ? EXIT.usage : EXIT.unavailable;
+    const hint = error instanceof InvalidArgumentError && !/^lock\+/i.test(dsn.trim()) ? ' With --limit, the store holds permits: for slot locks on a lock store, write lock+<its DSN> (e.g. lock+flock).' : '';
+    throw new CliExit(code, `${source?.label ?? '--limit'}: ${(error as Error).message}${hint}`);
   }
+}
+
+/**
+ * Where `run --limit` keeps its permits by default: one System V semaphore of N permits
+ * on Linux (the kernel gives back the permits of a process that dies), where lockwright
+ * has that permit store; else N slot locks in the private per-user flock directory.
+ * This is the one place that decides.
+ */
+export function defaultPermitStoreDsn(): string {
+  const sysv = process.platform === 'linux' && PERMIT_BACKENDS.some((backend) => backend.accepts('semaphore'));
+  return sysv ? 'semaphore' : 'lock+flock';
 }

@@ -58,24 +58,34 @@ export interface ExpiredMessage extends LockMessage {
   error: unknown;
 }
 
-export const channels = {
-  acquire: diagnostics.tracingChannel<AcquireMessage, AcquireMessage>('lockwright:lock:acquire'),
-  conflict: diagnostics.channel('lockwright:lock:conflict'),
-  release: diagnostics.channel('lockwright:lock:release'),
-  refresh: diagnostics.channel('lockwright:lock:refresh'),
-  lost: diagnostics.channel('lockwright:lock:lost'),
-  expired: diagnostics.channel('lockwright:lock:expired'),
-} as const;
+/** The six channels of a family (`lock` or `semaphore`): one shape for both. */
+function channelFamily<F extends string, M extends object>(family: F) {
+  return {
+    acquire: diagnostics.tracingChannel<M, M>(`lockwright:${family}:acquire`),
+    conflict: diagnostics.channel(`lockwright:${family}:conflict`),
+    release: diagnostics.channel(`lockwright:${family}:release`),
+    refresh: diagnostics.channel(`lockwright:${family}:refresh`),
+    lost: diagnostics.channel(`lockwright:${family}:lost`),
+    expired: diagnostics.channel(`lockwright:${family}:expired`),
+  } as const;
+}
+
+/** A family's channel names, for subscribing with `diagnostics_channel.subscribe(name, fn)`. */
+function channelNamesOf<F extends string>(family: F) {
+  return {
+    acquire: `tracing:lockwright:${family}:acquire:*`,
+    conflict: `lockwright:${family}:conflict`,
+    release: `lockwright:${family}:release`,
+    refresh: `lockwright:${family}:refresh`,
+    lost: `lockwright:${family}:lost`,
+    expired: `lockwright:${family}:expired`,
+  } as const;
+}
+
+export const channels = channelFamily<'lock', AcquireMessage>('lock');
 
 /** The channel names, for subscribing with `diagnostics_channel.subscribe(name, fn)`. */
-export const channelNames = {
-  acquire: 'tracing:lockwright:lock:acquire:*',
-  conflict: 'lockwright:lock:conflict',
-  release: 'lockwright:lock:release',
-  refresh: 'lockwright:lock:refresh',
-  lost: 'lockwright:lock:lost',
-  expired: 'lockwright:lock:expired',
-} as const;
+export const channelNames = channelNamesOf('lock');
 
 /**
  * What every `lockwright:semaphore:*` message carries. The events are those of locks
@@ -96,20 +106,6 @@ export interface SemaphoreMessage {
   ttl: number | null;
 }
 
-export const semaphoreChannels = {
-  acquire: diagnostics.tracingChannel<SemaphoreMessage, SemaphoreMessage>('lockwright:semaphore:acquire'),
-  conflict: diagnostics.channel('lockwright:semaphore:conflict'),
-  release: diagnostics.channel('lockwright:semaphore:release'),
-  refresh: diagnostics.channel('lockwright:semaphore:refresh'),
-  lost: diagnostics.channel('lockwright:semaphore:lost'),
-  expired: diagnostics.channel('lockwright:semaphore:expired'),
-} as const;
+export const semaphoreChannels = channelFamily<'semaphore', SemaphoreMessage>('semaphore');
 
-export const semaphoreChannelNames = {
-  acquire: 'tracing:lockwright:semaphore:acquire:*',
-  conflict: 'lockwright:semaphore:conflict',
-  release: 'lockwright:semaphore:release',
-  refresh: 'lockwright:semaphore:refresh',
-  lost: 'lockwright:semaphore:lost',
-  expired: 'lockwright:semaphore:expired',
-} as const;
+export const semaphoreChannelNames = channelNamesOf('semaphore');

@@ -3,6 +3,7 @@
 import { InvalidArgumentError, describeValue } from './errors.js';
 import { Key } from './key.js';
 import { LOCK_OPTION_KEYS, Lock, type LockOptions, type Logger } from './lock.js';
+import { MultiLock, canonicalResources } from './multi-lock.js';
 import { parseOptions } from './options.js';
 import type { PersistingStore } from './store.js';
 
@@ -39,5 +40,19 @@ export class LockFactory {
     if (options.autoRefresh !== undefined) lockOptions.autoRefresh = options.autoRefresh;
     if (this.#logger) lockOptions.logger = this.#logger;
     return new Lock(key, this.store, lockOptions);
+  }
+
+  /**
+   * One lock over several resources, all or nothing (see MultiLock): duplicates are
+   * dropped and the resources sorted into one canonical order, so that two processes
+   * naming {a, b} and {b, a} never deadlock. `options` apply to every lock; autoRelease
+   * to the MultiLock's disposal.
+   */
+  createMultiLock(resources: string[], options?: LockOptions): MultiLock {
+    const names = canonicalResources(resources, 'createMultiLock()');
+    const parsed = parseOptions(options, 'createMultiLock() options', LOCK_OPTION_KEYS);
+    const { autoRelease, ...each } = parsed;
+    const locks = names.map((name) => this.createLockFromKey(new Key(name), { ...each, autoRelease: false }));
+    return new MultiLock(locks, autoRelease === undefined ? {} : { autoRelease });
   }
 }

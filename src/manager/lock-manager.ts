@@ -5,6 +5,7 @@ import { formatDuration, parseDuration, type Duration } from '../core/duration.j
 import { InvalidArgumentError, LockConflictedError, describeValue } from '../core/errors.js';
 import { Key } from '../core/key.js';
 import { LOCK_OPTION_KEYS, Lock, type LockOptions } from '../core/lock.js';
+import { MultiLock, canonicalResources } from '../core/multi-lock.js';
 import { parseOptions } from '../core/options.js';
 import { isBlockingStore, type PersistingStore } from '../core/store.js';
 import { jitteredRetryDelay, sleep } from '../core/wait.js';
@@ -23,7 +24,7 @@ export interface WaitAndExecuteOptions extends ExecuteOptions {
   maxWait?: Duration;
 }
 
-/** The callback of executeWithLock/waitAndExecute; `signal` aborts if the lock is lost. */
+/** The callback of executeWithLock(s)/waitAndExecute; `signal` aborts if a lock is lost. */
 export type LockedCallback<T> = (signal: AbortSignal) => T | Promise<T>;
 
 export class LockManager {
@@ -83,6 +84,19 @@ export class LockManager {
   }
 
   /**
+   * One lock over several names, all or nothing (MultiLock): the names are de-duplicated
+   * and taken in one canonical order, so that callers naming them in any order never
+   * deadlock. `options` apply to every lock; autoRelease to the MultiLock's disposal.
+   */
+  createMultiLock(names: string[], options?: LockOptions): MultiLock {
+    const unique = canonicalResources(names, 'createMultiLock()');
+    options = parseOptions(options, 'createMultiLock() options', LOCK_OPTION_KEYS);
+    const { autoRelease, ...each } = options;
+    const locks = unique.map((name) => this.createLock(name, { ...each, autoRelease: false }));
+    return new MultiLock(locks, autoRelease === undefined ? {} : { autoRelease });
+  }
+
+  /**
    * Runs `fn` while holding `name`, if nobody else holds it; returns fn's result.
    * @throws LockConflictedError when the lock is busy.
    */
@@ -94,6 +108,25 @@ export class LockManager {
       throw new LockConflictedError(`Could not acquire the "${name}" lock: another owner holds it.`);
     }
     return this.#runHolding(lock, fn);
+  }
+
+  /**
+   * Runs `fn` while holding every one of `names`, if nobody else holds any of them;
+   * returns fn's result. The locks are taken in one canonical order and all given back
+   * when one is busy; `signal` aborts if any is lost. Glueful's "multiple locks" pattern
+   * (`$a->acquire() && $b->acquire()`), without its stuck first lock and its deadlock.
+   * @throws LockConflictedError when one of them is busy (none stays held).
+   */
+  async executeWithLocks<T>(names: string[], fn: LockedCallback<T>, options?: ExecuteOptions): Promise<T> {
+    checkCallback(fn);
+    options = parseOptions(options, 'executeWithLocks() options', ['ttl']);
+    const ttl = options.ttl ?? this.config.ttl;
+    const multi = this.createMultiLock(names, { ttl, autoRefresh: true, autoRelease: true });
+    if (!(await multi.acquire())) {
+      const list = canonicalResources(names, 'executeWithLocks()').map((name) => `"${name}"`).join(', ');
+      throw new LockConflictedError(`Could not acquire the locks ${list}: another owner holds at least one of them (none is held now).`);
+    }
+    return this.#runHolding(multi, fn);
   }
 
   /**
@@ -134,7 +167,7 @@ export class LockManager {
     return this.createLock(name, { ttl, autoRefresh: true, autoRelease: true });
   }
 
-  async #runHolding<T>(lock: Lock, fn: LockedCallback<T>): Promise<T> {
+  async #runHolding<T>(lock: Lock | MultiLock, fn: LockedCallback<T>): Promise<T> {
     let result: T;
     try {
       result = await fn(lock.signal);
@@ -142,7 +175,8 @@ export class LockManager {
       try {
         await lock.release();
       } catch (releaseError) {
-        this.config.logger?.warn?.(`Failed to release the "${lock.key.resource}" lock after the callback failed.`, { error: releaseError });
+        const what = lock instanceof MultiLock ? `locks ${lock.resources.map((r) => `"${r}"`).join(', ')}` : `"${lock.key.resource}" lock`;
+        this.config.logger?.warn?.(`Failed to release the ${what} after the callback failed.`, { error: releaseError });
       }
       throw error;
     }

@@ -1,10 +1,9 @@
 // createStore: a store from a DSN string or a client object, as Symfony's StoreFactory.
 // The backends themselves (schemes, parsing, client guards) live in their folders and
 // are listed in backends.ts.
-import { InvalidArgumentError, describeValue } from '../core/errors.js';
 import type { PersistingStore } from '../core/store.js';
+import { fromBackends } from './backend.js';
 import { STORE_BACKENDS } from './backends.js';
-import { redactDsn } from './dsn.js';
 
 // Schemes Symfony knows that lockwright does not (yet): named in the error, not "unknown".
 const UNSUPPORTED_SCHEMES = /^(mongodb(\+srv)?|mysql2|mssql|oci8?|pdo_oci|pgsql|sqlite3|sqlsrv):/i;
@@ -22,23 +21,5 @@ export type ClosableStore = PersistingStore & { close?(): Promise<void> };
  * @throws NotSupportedError when the backend's client package is not installed.
  */
 export function createStore(dsnOrClient: string | object): ClosableStore {
-  if (typeof dsnOrClient !== 'string') {
-    if (dsnOrClient !== null && typeof dsnOrClient === 'object') {
-      for (const backend of STORE_BACKENDS) {
-        if (backend.isClient?.(dsnOrClient) && backend.fromClient) return backend.fromClient(dsnOrClient);
-      }
-    }
-    const forms = STORE_BACKENDS.flatMap((b) => (b.clientForm ? [b.clientForm] : []));
-    throw new InvalidArgumentError(`createStore() needs a DSN string or a client object (${forms.join(', ')}); got ${describeValue(dsnOrClient)}.`);
-  }
-  const dsn = dsnOrClient.trim();
-  for (const backend of STORE_BACKENDS) {
-    if (backend.accepts(dsn)) return backend.fromDsn(dsn);
-  }
-  if (UNSUPPORTED_SCHEMES.test(dsn)) {
-    const scheme = dsn.slice(0, dsn.indexOf(':'));
-    throw new InvalidArgumentError(`Unsupported store DSN "${redactDsn(dsn)}": lockwright has no "${scheme}" store yet.`);
-  }
-  const forms = STORE_BACKENDS.flatMap((b) => b.dsnForms);
-  throw new InvalidArgumentError(`Unsupported store DSN "${redactDsn(dsn)}" (expected ${forms.slice(0, -1).join(', ')} or ${forms.at(-1)}).`);
+  return fromBackends(STORE_BACKENDS, dsnOrClient, { call: 'createStore()', dsn: 'store DSN', unsupported: UNSUPPORTED_SCHEMES });
 }

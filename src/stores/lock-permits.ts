@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { LockPermitStore } from '../semaphore/lock-permit-store.js';
 import { createStore } from './create-store.js';
 import { redactDsn } from './dsn.js';
-import type { PermitBackend } from './permit-backends.js';
+import type { PermitBackend } from './backend.js';
 
 export const lockPermitBackend: PermitBackend = {
   dsnForms: ['lock+<lock store DSN> (e.g. lock+flock, lock+postgres://…)'],
