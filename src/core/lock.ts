@@ -233,7 +233,7 @@ export class Lock implements AsyncDisposable {
     if (held === null || (held === false && wait.blocking)) {
       // A plain blocking acquire (no timeout, no signal: nothing for #bounded to bound)
       // waits in the store and resumes in as few turns as it can: a hand-off's latency.
-      if (wait.timeout === undefined && !wait.signal) return this.#waitNow(store, mode, wait);
+      if (wait.timeout === undefined && !wait.signal) return this.#waitNow(store, mode, wait, held === false);
       return this.#acquire(mode, wait);
     }
     if (held === false) {
@@ -249,12 +249,14 @@ export class Lock implements AsyncDisposable {
   }
 
   /** #acquire for a lock not held, on an ImmediateStore, without limits. */
-  #waitNow(store: ImmediateStore, mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {
+  #waitNow(store: ImmediateStore, mode: Mode, wait: ParsedAcquireOptions, busy: boolean): Promise<boolean> {
     const started = performance.now();
     this.#acquiring++;
     let pending: Promise<void>;
     try {
-      pending = mode === 'shared' ? (store as unknown as BlockingSharedLockStore).waitAndSaveRead(this.key) : (store as unknown as BlockingStore).waitAndSave(this.key);
+      const shared = mode === 'shared';
+      if (busy) pending = store.waitAfterBusy(this.key, shared);
+      else pending = shared ? (store as unknown as BlockingSharedLockStore).waitAndSaveRead(this.key) : (store as unknown as BlockingStore).waitAndSave(this.key);
     } catch (error) {
       pending = Promise.reject(error);
     }

@@ -74,6 +74,11 @@ export interface ImmediateStore extends VerifiedDeleteStore {
    * @throws a storage error, as save() rejects with.
    */
   saveNow(key: Key, shared: boolean, blocking: boolean): boolean | null;
+  /**
+   * waitAndSave() (or waitAndSaveRead() when `shared`) right after saveNow() found the
+   * lock busy (false, not null), in the same turn: queues without trying again.
+   */
+  waitAfterBusy(key: Key, shared: boolean): Promise<void>;
   /** delete() done now. @throws a storage error, as delete() rejects with. */
   deleteNow(key: Key): void;
   /** putOffExpiration() is a no-op that only checks its TTL. */

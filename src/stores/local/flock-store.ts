@@ -114,6 +114,11 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
     return this.#tryNow(key, shared, blocking);
   }
 
+  /** ImmediateStore: saveNow() just found the lock busy; queue without a second try. */
+  waitAfterBusy(key: Key, shared: boolean): Promise<void> {
+    return turns.run(key, {}, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, shared, left, true));
+  }
+
   delete(key: Key): Promise<void> {
     this.deleteNow(key);
     return DONE;
@@ -176,12 +181,14 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
   }
 
   /** A blocking call's turn: locked now, or queued for the kernel wait (one turn on grant). */
-  #lockOrWait(key: Key, shared: boolean, wait: WaitOptions): Promise<void> {
+  #lockOrWait(key: Key, shared: boolean, wait: WaitOptions, busy = false): Promise<void> {
     try {
-      const current = held.get(key);
-      if (current?.shared === shared) return DONE;
-      wait.signal?.throwIfAborted();
-      if (this.#tryNow(key, shared, true)) return DONE;
+      if (!busy) {
+        const current = held.get(key);
+        if (current?.shared === shared) return DONE;
+        wait.signal?.throwIfAborted();
+        if (this.#tryNow(key, shared, true)) return DONE;
+      }
       if (wait.timeout === 0) throw this.#conflict(key);
       const path = this.#pathOf(key);
       const queue = queues.get(queueId(path, shared), () => this.#waitSource(path, shared));

@@ -105,6 +105,11 @@ export class SemaphoreStore implements BlockingStore, ImmediateStore {
     return this.#tryNow(key, blocking);
   }
 
+  /** ImmediateStore: saveNow() just found the lock busy; queue without a second try. */
+  waitAfterBusy(key: Key): Promise<void> {
+    return turns.run(key, {}, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, left, true));
+  }
+
   delete(key: Key): Promise<void> {
     try {
       this.deleteNow(key);
@@ -170,11 +175,13 @@ export class SemaphoreStore implements BlockingStore, ImmediateStore {
   }
 
   /** A blocking call's turn: locked now, or queued for the kernel wait (one turn on grant). */
-  #lockOrWait(key: Key, wait: WaitOptions): Promise<void> {
+  #lockOrWait(key: Key, wait: WaitOptions, busy = false): Promise<void> {
     try {
-      if (held.get(key)) return DONE;
-      wait.signal?.throwIfAborted();
-      if (this.#tryNow(key, true)) return DONE;
+      if (!busy) {
+        if (held.get(key)) return DONE;
+        wait.signal?.throwIfAborted();
+        if (this.#tryNow(key, true)) return DONE;
+      }
       if (wait.timeout === 0) throw this.#conflict(key);
       const identity = this.#identityOf(key);
       const queue = queues.get(String(identity.key), () => this.#waitSource(identity, key.resource));
