@@ -4,8 +4,9 @@
 // about 0.4 s of CPU per child; a quick run starts some fifty children.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
+import type TypeScript from 'typescript';
 
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
 const outDir = join(benchDir, '.work', 'js');
@@ -21,6 +22,9 @@ export function childScriptPath(script: string): string {
 }
 
 function build(): string {
+  // Loaded here, not at import: children import this module's neighbours, and loading
+  // TypeScript costs about a second.
+  const ts = createRequire(import.meta.url)('typescript') as typeof TypeScript;
   // The compiled library, imported as '../../dist/…' from bench/<folder>/, now from two
   // levels deeper: point those imports at it absolutely. Packages resolve as before
   // (bench/.work/js/… still lies inside the project, above node_modules).
