@@ -81,6 +81,9 @@ export async function contention({ quick, workspace }: BenchContext): Promise<Se
   const hammers = await startHammers(workspace, workspace.env);
   const results: ContentionResult[] = [];
   try {
+    // An untimed round first: the first library measured would otherwise pay the
+    // children's warm-up (their hammer loop not yet compiled), in a short window.
+    await hammer(workspace, hammers, localLibraries[0]!, quick ? 0.2 : 0.5);
     for (const library of localLibraries) results.push(await hammer(workspace, hammers, library, seconds));
   } finally {
     await Promise.all(hammers.map((child) => child.stop()));
