@@ -9,7 +9,9 @@
         "native/flock_handle.cc",
         "native/flock_ops.cc",
         "native/instance.cc",
+        "native/permit_handle.cc",
         "native/sem_ops.cc",
+        "native/sem_permit_ops.cc",
         "native/semaphore_handle.cc",
         "native/waiter.cc",
         "native/wake_signal.cc"

@@ -18,6 +18,7 @@ import { memcachedZookeeper } from './scenarios/memcached-zookeeper.js';
 import { physicalLimit } from './scenarios/physical-limit.js';
 import { redis } from './scenarios/redis.js';
 import { scale } from './scenarios/scale.js';
+import { semaphores } from './scenarios/semaphores.js';
 import { threadpool } from './scenarios/threadpool.js';
 import { uncontended } from './scenarios/uncontended.js';
 
@@ -30,6 +31,7 @@ const scenarios: Record<string, Scenario> = {
   threadpool,
   cpu,
   redis,
+  semaphores,
   databases,
   'memcached-zookeeper': memcachedZookeeper,
   scale,

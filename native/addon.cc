@@ -3,6 +3,7 @@
 #include "flock_handle.h"
 #include "flock_ops.h"
 #include "instance.h"
+#include "permit_handle.h"
 #include "sem_ops.h"
 #include "semaphore_handle.h"
 #include "wake_signal.h"
@@ -16,11 +17,13 @@ class Addon : public Napi::Addon<Addon> {
   Addon(Napi::Env env, Napi::Object exports) : instance_(env) {
     instance_.flock_ctor = Napi::Persistent(FlockHandle::Define(env));
     instance_.sem_ctor = Napi::Persistent(SemaphoreHandle::Define(env));
+    instance_.permit_ctor = Napi::Persistent(PermitHandle::Define(env));
     instance_.wait_ctor = Napi::Persistent(NativeWait::Define(env));
     const auto attrs = static_cast<napi_property_attributes>(napi_enumerable);
     DefineAddon(exports, {
                              InstanceMethod("openFlock", &Addon::OpenFlock, attrs),
                              InstanceMethod("openSemaphore", &Addon::OpenSemaphore, attrs),
+                             InstanceMethod("openPermits", &Addon::OpenPermits, attrs),
                              InstanceMethod("stats", &Addon::Stats, attrs),
                              InstanceMethod("wakeSignal", &Addon::GetWakeSignal, attrs),
                              InstanceMethod("buildInfo", &Addon::BuildInfo, attrs),
@@ -34,6 +37,10 @@ class Addon : public Napi::Addon<Addon> {
 
   Napi::Value OpenSemaphore(const Napi::CallbackInfo& info) {
     return SemaphoreHandle::Open(info, &instance_);
+  }
+
+  Napi::Value OpenPermits(const Napi::CallbackInfo& info) {
+    return PermitHandle::Open(info, &instance_);
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {

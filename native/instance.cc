@@ -3,6 +3,7 @@
 #include "errors.h"
 #include "flock_ops.h"
 #include "sem_ops.h"
+#include "sem_permit_ops.h"
 
 namespace lockwright {
 namespace {
@@ -99,6 +100,11 @@ void Instance::Teardown() {
     SemRelease(sem.first, sem.second, &ignored);
   }
   orphan_sems_.clear();
+  for (const auto& permits : orphan_permits_) {
+    SysError ignored;
+    PermitGive(permits.semid, permits.key, permits.count, &ignored);
+  }
+  orphan_permits_.clear();
 }
 
 void Instance::UpdateRef() {

@@ -71,6 +71,9 @@ class Instance {
   // A collected handle that still holds a lock keeps it until env teardown.
   void KeepOrphanFd(int fd) { orphan_fds_.push_back(fd); }
   void KeepOrphanSem(int semid, int key) { orphan_sems_.push_back({semid, key}); }
+  void KeepOrphanPermits(int semid, int key, int count) {
+    orphan_permits_.push_back({semid, key, count});
+  }
 
   size_t pending_waits() const { return waits_.size(); }
   size_t open_handles() const { return handles_.size(); }
@@ -78,6 +81,7 @@ class Instance {
 
   Napi::FunctionReference flock_ctor;
   Napi::FunctionReference sem_ctor;
+  Napi::FunctionReference permit_ctor;
   Napi::FunctionReference wait_ctor;
 
  private:
@@ -101,6 +105,12 @@ class Instance {
   std::unordered_set<HandleBase*> handles_;
   std::vector<int> orphan_fds_;
   std::vector<std::pair<int, int>> orphan_sems_;
+  struct OrphanPermits {
+    int semid;
+    int key;
+    int count;
+  };
+  std::vector<OrphanPermits> orphan_permits_;
 };
 
 // The JS object returned by wait(): { cancel(): boolean }.

@@ -11,31 +11,28 @@
 #endif
 
 namespace lockwright {
-namespace {
 
-std::string KeyHex(int key) {
+std::string SemKeyHex(int key) {
   char buf[16];
   std::snprintf(buf, sizeof(buf), "0x%08x", static_cast<unsigned>(key));
   return buf;
 }
 
-[[maybe_unused]] std::string ModeOctal(unsigned mode) {
+std::string SemModeOctal(unsigned mode) {
   char buf[8];
   std::snprintf(buf, sizeof(buf), "0%03o", mode & 0777u);
   return buf;
 }
 
-[[maybe_unused]] void SetSemError(SysError* err, int e, const char* call, int key) {
+void SetSemError(SysError* err, int e, const char* call, int key) {
   if (e == EIDRM || e == EINVAL) {
     err->Set(e, call, nullptr,
-             "System V semaphore set of key " + KeyHex(key) + " was removed (lock lost), " +
+             "System V semaphore set of key " + SemKeyHex(key) + " was removed (lock lost), " +
                  call);
   } else {
     err->Set(e, call);
   }
 }
-
-}  // namespace
 
 #if defined(__linux__)
 
@@ -43,19 +40,13 @@ const bool kHaveSemaphores = true;
 
 namespace {
 
-// glibc leaves the definition of semun to the caller.
-union SemUn {
-  int val;
-  struct semid_ds* buf;
-  unsigned short* array;
-};
-
 constexpr int kInitPollUs = 200;
 constexpr int64_t kInitWaitNs = 50 * 1000000LL;
 
-// 1: ours and usable; 0: the set vanished meanwhile (caller retries); -1: *err set.
-int CheckExisting(int semid, int key, int hi, int lo, int mode, SysError* err) {
-  const std::string k = KeyHex(key);
+}  // namespace
+
+int CheckSetOwnership(int semid, int key, int nsems, int mode, SysError* err) {
+  const std::string k = SemKeyHex(key);
   struct semid_ds ds;
   SemUn arg;
   arg.buf = &ds;
@@ -69,10 +60,11 @@ int CheckExisting(int semid, int key, int hi, int lo, int mode, SysError* err) {
     }
     return -1;
   }
-  if (ds.sem_nsems != 3) {
+  if (ds.sem_nsems != static_cast<unsigned long>(nsems)) {
     err->Set(EEXIST, "semget", nullptr,
              "System V semaphore key " + k + " is used by another set (" +
-                 std::to_string(ds.sem_nsems) + " semaphores, expected 3)");
+                 std::to_string(ds.sem_nsems) + " semaphores, expected " +
+                 std::to_string(nsems) + ")");
     return -1;
   }
   const uid_t me = geteuid();
@@ -81,10 +73,20 @@ int CheckExisting(int semid, int key, int hi, int lo, int mode, SysError* err) {
     err->Set(EACCES, "semget", nullptr,
              "System V semaphore key " + k + " is owned by uid " +
                  std::to_string(ds.sem_perm.uid) + " (creator uid " +
-                 std::to_string(ds.sem_perm.cuid) + ") with mode " + ModeOctal(actual) +
-                 ", expected uid " + std::to_string(me) + " with mode " + ModeOctal(mode));
+                 std::to_string(ds.sem_perm.cuid) + ") with mode " + SemModeOctal(actual) +
+                 ", expected uid " + std::to_string(me) + " with mode " + SemModeOctal(mode));
     return -1;
   }
+  return 1;
+}
+
+namespace {
+
+// 1: ours and usable; 0: the set vanished meanwhile (caller retries); -1: *err set.
+int CheckExisting(int semid, int key, int hi, int lo, int mode, SysError* err) {
+  const std::string k = SemKeyHex(key);
+  const int owned = CheckSetOwnership(semid, key, 3, mode, err);
+  if (owned != 1) return owned;
   const int64_t give_up = MonotonicNs() + kInitWaitNs;
   bool wrote = false;
   for (;;) {
@@ -160,7 +162,7 @@ int OpenSemaphoreSet(int key, uint32_t fingerprint, int mode, SysError* err) {
     if (r < 0) return -1;
   }
   err->Set(EAGAIN, "semget", nullptr,
-           "System V semaphore key " + KeyHex(key) + " keeps being removed and recreated");
+           "System V semaphore key " + SemKeyHex(key) + " keeps being removed and recreated");
   return -1;
 }
 
@@ -186,7 +188,7 @@ bool SemRelease(int semid, int key, SysError* err) {
   if (r == 0) return true;
   if (errno == EAGAIN) {
     err->Set(EAGAIN, "semop", nullptr,
-             "System V semaphore key " + KeyHex(key) + " was not held (its value was reset)");
+             "System V semaphore key " + SemKeyHex(key) + " was not held (its value was reset)");
   } else {
     SetSemError(err, errno, "semop", key);
   }
@@ -249,7 +251,7 @@ const bool kHaveSemaphores = false;
 
 int OpenSemaphoreSet(int key, uint32_t, int, SysError* err) {
   err->Set(ENOTSUP, "semget", nullptr,
-           "System V semaphore locks are only supported on Linux (key " + KeyHex(key) + ")");
+           "System V semaphore locks are only supported on Linux (key " + SemKeyHex(key) + ")");
   return -1;
 }
 

@@ -3,15 +3,39 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "sys_error.h"
 #include "waiter.h"
+
+#if defined(__linux__)
+#include <sys/sem.h>
+#endif
 
 namespace lockwright {
 
 // System V semaphores are used on Linux only (macOS: 10 undo entries per process, no
 // semtimedop); elsewhere every entry point fails with ENOTSUP.
 extern const bool kHaveSemaphores;
+
+#if defined(__linux__)
+// glibc leaves the definition of semun to the caller.
+union SemUn {
+  int val;
+  struct semid_ds* buf;
+  unsigned short* array;
+};
+
+// Shared by the lock sets (here) and the permit sets (sem_permit_ops): IPC_STAT the set
+// and require `nsems` semaphores, owner and creator this euid, and exactly `mode`.
+// 1: ours; 0: the set vanished meanwhile (caller retries); -1: *err set (EACCES, EEXIST).
+int CheckSetOwnership(int semid, int key, int nsems, int mode, SysError* err);
+#endif
+
+std::string SemKeyHex(int key);
+std::string SemModeOctal(unsigned mode);
+// EIDRM/EINVAL get a message saying the set was removed (the lock or permits are lost).
+void SetSemError(SysError* err, int e, const char* call, int key);
 
 // Set of 3: sem 0 is a zero-initialised mutex (acquire = wait-for-zero + increment, so
 // it never needs SETVAL), sems 1 and 2 carry the fingerprint's 15-bit halves.

@@ -56,8 +56,10 @@ export { InMemoryStore, type InMemoryStoreOptions } from './stores/memory/in-mem
 export { NullStore } from './stores/memory/null-store.js';
 export { FlockStore, type FlockStoreOptions } from './stores/local/flock-store.js';
 export { SemaphoreStore, type SemaphoreStoreOptions } from './stores/local/semaphore-store.js';
+export { SysvPermitStore, type SysvPermitStoreOptions } from './stores/local/sysv-permit-store.js';
 export { isNativeAvailable } from './native.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store.js';
+export { RedisPermitStore, type RedisPermitStoreOptions } from './stores/redis/redis-permit-store.js';
 export type { RedisClient, RedisSubscriberClient } from './stores/redis/client.js';
 export { SqlStore, lockId as sqlLockId } from './stores/sql/sql-store.js';
 export type { SqlStoreOptions } from './stores/sql/options.js';

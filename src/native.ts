@@ -92,6 +92,33 @@ export interface SemaphoreHandle {
   close(): void;
 }
 
+/**
+ * One holder's permits of a counting System V semaphore (a set of 4: free permits, the
+ * limit, two fingerprint halves; SEM_UNDO on every take and give). Kernel adjustments add
+ * up per process; the handle counts what *it* took, gives back exactly that, and a
+ * worker's teardown gives back exactly its own handles' permits.
+ */
+export interface PermitHandle {
+  readonly key: number;
+  /** The limit the set has in the kernel (set by whichever process initialised it). */
+  readonly limit: number;
+  /** Permits this handle holds: 0, or the count of its one hold. */
+  readonly held: number;
+  /** semop(-count, SEM_UNDO|IPC_NOWAIT) on the calling thread; the handle must hold nothing. */
+  tryTake(count: number): boolean;
+  /** semtimedop(-count) on a waiter thread; timeoutMs < 0 waits forever. The handle must hold nothing. */
+  wait(count: number, timeoutMs: number, callback: WaitCallback): NativeWait;
+  /**
+   * Whether the set still exists with this handle's limit. False when nothing is held or
+   * the set was removed (ipcrm, logind's RemoveIPC): the handle then forgets its permits.
+   */
+  verify(): boolean;
+  /** Gives back what this handle holds (a no-op when nothing). */
+  give(): void;
+  /** Gives back and closes. Idempotent. */
+  close(): void;
+}
+
 export interface NativeStats {
   /** Waiter threads alive in this process (busy + idle). */
   waiterThreads: number;
@@ -121,6 +148,13 @@ export interface NativeBinding {
    * fingerprint semaphores; otherwise throws (EACCES / EEXIST). Linux only (ENOTSUP).
    */
   openSemaphore(key: number, fingerprint: number, mode: number): SemaphoreHandle;
+  /**
+   * A counting semaphore's set: semget(key, 4, IPC_CREAT|mode), the same ownership and
+   * fingerprint checks as openSemaphore, and a one-semop initialisation to `limit` free
+   * permits when the set is new. `handle.limit` is the set's limit, which differs from
+   * `limit` when another process initialised it with another. Linux only (ENOTSUP).
+   */
+  openPermits(key: number, fingerprint: number, limit: number, mode: number): PermitHandle;
   stats(): NativeStats;
   /** The thread-directed signal used to interrupt blocked waiters, 0 when none is usable. */
   wakeSignal(): number;
@@ -154,7 +188,7 @@ export function loadNative(): NativeBinding {
     // once; this is what a user meets later). Only the local stores need the addon.
     loadError = new NotSupportedError(
       `lockwright's native addon is not available on ${process.platform}-${process.arch} ` +
-        `(${(cause as Error).message.split('\n')[0]}). FlockStore and SemaphoreStore need it; the Redis, ` +
+        `(${(cause as Error).message.split('\n')[0]}). FlockStore, SemaphoreStore and SysvPermitStore need it; the Redis, ` +
         'SQL and in-memory stores do not. To build it, install python3, make and a C++17 compiler ' +
         "(Debian/Ubuntu: apt-get install python3 make g++) and run 'npm rebuild lockwright'.",
       { cause },

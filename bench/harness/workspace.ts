@@ -69,7 +69,8 @@ export class Workspace {
   #removeSemaphores(): void {
     const existing = existingSemaphoreKeys();
     const ours = [...this.#semaphores]
-      .map((resource) => semaphoreIdentity(this.namespace, resource).key >>> 0)
+      // Lock sets and permit sets (SysvPermitStore) of each resource the run named.
+      .flatMap((resource) => [semaphoreIdentity(this.namespace, resource).key >>> 0, semaphoreIdentity(this.namespace, resource, 'permits').key >>> 0])
       .filter((key) => existing.has(key));
     // One ipcrm per few hundred sets: the scale scenario creates ten thousand.
     for (let i = 0; i < ours.length; i += 500) {

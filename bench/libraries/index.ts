@@ -9,6 +9,7 @@ import { osLock } from './os-lock.js';
 import { properLockfileDefault, properLockfileTight } from './proper-lockfile.js';
 import { redisSemaphore } from './redis-semaphore.js';
 import { redlockV4, sesameRedlock } from './redlock.js';
+import { lockwrightFlockPermits, lockwrightRedisPermits, lockwrightSysvPermits, redisSemaphoreSemaphore } from './semaphores.js';
 import { tableLock } from './table-lock.js';
 import type { Library } from './types.js';
 
@@ -38,7 +39,10 @@ export const databaseLibraries: Library[] = [
 
 export const kvLibraries: Library[] = [lockwrightMemcached, lockwrightZookeeper];
 
-const allLists = [localLibraries, redisLibraries, databaseLibraries, kvLibraries];
+/** Counting semaphores of SEMAPHORE_LIMIT permits (semaphores.ts), not locks. */
+export const semaphoreLibraries: Library[] = [lockwrightRedisPermits, redisSemaphoreSemaphore, lockwrightSysvPermits, lockwrightFlockPermits];
+
+const allLists = [localLibraries, redisLibraries, databaseLibraries, kvLibraries, semaphoreLibraries];
 
 /**
  * Leaves out the peers whose package cannot be loaded here (a native build that failed

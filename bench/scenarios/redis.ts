@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
  * The commands the server ran for one call of `op`, from its commandstats, those run
  * inside scripts included: e.g. "4: set, evalsha, get, del".
  */
-async function commandsPerCall(admin: Redis, op: () => unknown, calls = 200): Promise<string> {
+export async function commandsPerCall(admin: Redis, op: () => unknown, calls = 200): Promise<string> {
   await admin.config('RESETSTAT');
   for (let i = 0; i < calls; i++) await op();
   const stats = await admin.info('commandstats');

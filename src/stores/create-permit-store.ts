@@ -9,7 +9,8 @@ import { PERMIT_BACKENDS } from './permit-backends.js';
 export type ClosablePermitStore = PermitStore & { close?(): Promise<void> };
 
 /**
- * A permit store from a DSN or a client: `lock+<lock store DSN>` (slot locks on any lock
+ * A permit store from a DSN or a client: `semaphore` / `semaphore://namespace` (System V
+ * counting semaphores, SysvPermitStore), `lock+<lock store DSN>` (slot locks on any lock
  * store: `lock+flock`, `lock+postgres://…`), and the backends' own forms listed in the
  * error for an unknown DSN. Stores built from a DSN own their connections: close them
  * with `close()`. For a lock store object you already have, use `new LockPermitStore(store)`.

@@ -5,10 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { defaultPermitStoreDsn } from '../../src/cli/store-option.js';
 import { FlockStore, LockFactory } from '../../src/index.js';
 import { RedisServer, ready } from '../helpers/redis-server.js';
+import { removeSemaphoreSet } from '../helpers/semaphores.js';
+import { semaphoreIdentity } from '../../src/stores/local/semaphore-key.js';
 import { tempDir } from '../helpers/tmp.js';
 import { holdCommand, lockwright, start, until, type Running } from './run-cli.js';
 
@@ -84,9 +86,14 @@ describe('lockwright run --limit', () => {
 
   it('uses the default permit store when no --store is given (System V on Linux once available)', { timeout: 120_000 }, async () => {
     const resource = `default-permits-${process.pid}`;
+    // A System V set keeps the limit it was created with: one name per limit, and the
+    // sets of the default namespace removed afterwards.
+    onTestFinished(() => {
+      for (const name of [resource, `${resource}-3`]) removeSemaphoreSet(semaphoreIdentity('lockwright', name, 'permits').key);
+    });
     const runs = await runAtMost(1, () => ['--limit', '1', resource], 3);
     expect(runs).toMatch(/c\d-start c\d-end c\d-start c\d-end c\d-start c\d-end/);
-    const verbose = lockwright(['run', '-v', '--limit', '3', resource, '--', 'true']);
+    const verbose = lockwright(['run', '-v', '--limit', '3', `${resource}-3`, '--', 'true']);
     expect(verbose.status).toBe(0);
     expect(verbose.stderr).toContain(defaultPermitStoreDsn() === 'semaphore' ? 'SysvPermitStore' : 'LockPermitStore');
   });

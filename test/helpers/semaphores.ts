@@ -1,19 +1,21 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll } from 'vitest';
-import { semaphoreIdentity } from '../../src/stores/local/semaphore-key.js';
+import { semaphoreIdentity, type SemaphoreKind } from '../../src/stores/local/semaphore-key.js';
 
 /**
  * A namespace of its own for one test file, and the clean-up of every System V set its
  * resources created (kernel objects outlive processes; tests must not leak them).
  */
-export function semaphoreNamespace(): { namespace: string; track(resource: string): void } {
+export function semaphoreNamespace(): { namespace: string; track(resource: string): void; trackPermits(resource: string): void } {
   const namespace = `lockwright-test-${randomUUID()}`;
-  const resources = new Set<string>();
+  const keys = new Set<number>();
   afterAll(() => {
-    for (const resource of resources) removeSemaphoreSet(semaphoreIdentity(namespace, resource).key);
+    for (const key of keys) removeSemaphoreSet(key);
   });
-  return { namespace, track: (resource) => resources.add(resource) };
+  const add = (resource: string, kind: SemaphoreKind) => keys.add(semaphoreIdentity(namespace, resource, kind).key);
+  // track: SemaphoreStore's lock sets; trackPermits: SysvPermitStore's permit sets.
+  return { namespace, track: (resource) => add(resource, 'lock'), trackPermits: (resource) => add(resource, 'permits') };
 }
 
 export function removeSemaphoreSet(key: number): void {

@@ -146,9 +146,9 @@ describe('an install with no addon', () => {
 
     const redis = await RedisServer.start();
     const script = `
-      import { FlockStore, SemaphoreStore, LockFactory, createStore, NotSupportedError } from 'lockwright';
+      import { FlockStore, SemaphoreStore, SysvPermitStore, LockFactory, createStore, NotSupportedError } from 'lockwright';
       const out = {};
-      for (const Store of [FlockStore, SemaphoreStore]) {
+      for (const Store of [FlockStore, SemaphoreStore, SysvPermitStore]) {
         try { new Store(); out[Store.name] = 'constructed'; }
         catch (e) { out[Store.name] = { notSupported: e instanceof NotSupportedError, message: e.message }; }
       }
@@ -162,7 +162,7 @@ describe('an install with no addon', () => {
     expect(run.stderr).toBe('');
     const out = JSON.parse(run.stdout) as Record<string, { notSupported: boolean; message: string } | boolean>;
     expect(out.redis).toBe(true);
-    for (const name of ['FlockStore', 'SemaphoreStore']) {
+    for (const name of ['FlockStore', 'SemaphoreStore', 'SysvPermitStore']) {
       const result = out[name] as { notSupported: boolean; message: string };
       expect(result.notSupported).toBe(true);
       expect(result.message).toMatch(/install python3, make and a C\+\+17 compiler.*npm rebuild lockwright/);

@@ -10,8 +10,20 @@ export interface SemaphoreIdentity {
   fingerprint: number;
 }
 
-export function semaphoreIdentity(namespace: string, resource: string): SemaphoreIdentity {
-  const digest = createHash('sha256').update(`${namespace}\0${resource}`, 'utf8').digest();
+/**
+ * What a set holds: a lock's mutex, or a counting semaphore's permits. Each kind hashes
+ * in its own space, so a lock and a semaphore of one name never meet on one key.
+ */
+export type SemaphoreKind = 'lock' | 'permits';
+
+// A byte that UTF-8 never produces: no lock name's hash input can start with it.
+const PERMITS_SPACE = Buffer.from([0xff]);
+
+export function semaphoreIdentity(namespace: string, resource: string, kind: SemaphoreKind = 'lock'): SemaphoreIdentity {
+  // Lock sets keep the hash they always had; permit sets hash in a space of their own.
+  const hash = createHash('sha256');
+  if (kind === 'permits') hash.update(PERMITS_SPACE);
+  const digest = hash.update(`${namespace}\0${resource}`, 'utf8').digest();
   const key = digest.readUInt32BE(0) & 0x7fffffff || 1;
   const high = (digest.readUInt16BE(4) % 0x7fff) + 1;
   const low = (digest.readUInt16BE(6) % 0x7fff) + 1;

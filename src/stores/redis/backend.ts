@@ -1,4 +1,5 @@
-// redis:// and rediss:// DSNs and ioredis clients, for createStore().
+// redis:// and rediss:// DSNs and ioredis clients, for createStore() (RedisStore) and
+// createPermitStore() (RedisPermitStore): one DSN parser, one way to make the client.
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, NotSupportedError } from '../../core/errors.js';
 import type { StoreBackend } from '../backend.js';
@@ -8,6 +9,8 @@ import { requireDatabase } from './database-check.js';
 import { parseRedisDsn } from './dsn.js';
 import { redactDsn } from '../dsn.js';
 import { RedisStore, ownClient } from './redis-store.js';
+import type { PermitBackend } from '../permit-backends.js';
+import { RedisPermitStore, ownPermitClient } from './redis-permit-store.js';
 
 export const redisBackend: StoreBackend = {
   dsnForms: ['redis://…', 'rediss://…'],
@@ -18,7 +21,25 @@ export const redisBackend: StoreBackend = {
   clientForm: 'an ioredis client',
 };
 
+export const redisPermitBackend: PermitBackend = {
+  dsnForms: ['redis://…', 'rediss://…'],
+  accepts: (dsn) => /^rediss?:/i.test(dsn),
+  fromDsn(dsn) {
+    const { client, store } = clientFromDsn(dsn);
+    return ownPermitClient(new RedisPermitStore(client, store));
+  },
+  isClient: isRedisClient,
+  fromClient: (client) => new RedisPermitStore(client as RedisClient),
+  clientForm: 'an ioredis client',
+};
+
 function redisStoreFromDsn(dsn: string): RedisStore {
+  const { client, store } = clientFromDsn(dsn);
+  return ownClient(new RedisStore(client, store));
+}
+
+/** The client a DSN describes (owned by the store made with it), and the DSN's store options. */
+function clientFromDsn(dsn: string): { client: RedisClient; store: { initialTtl?: number; pollInterval?: number } } {
   const parsed = parseRedisDsn(dsn);
   if (parsed.tlsCaFile !== undefined) {
     let ca: Buffer;
@@ -47,7 +68,7 @@ function redisStoreFromDsn(dsn: string): RedisStore {
   // The store owns this client: failures reach callers through the store's errors, not
   // as "[ioredis] Unhandled error event" lines on stderr.
   client.on('error', () => {});
-  return ownClient(new RedisStore(client, parsed.store));
+  return { client, store: parsed.store };
 }
 
 type OwnedClient = RedisClient & { on(event: 'error', listener: () => void): unknown };

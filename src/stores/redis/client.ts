@@ -57,10 +57,16 @@ export async function evaluate(client: RedisClient, script: RedisScript, args: A
  * the owner token, which is as good as the lock to whoever reads a log. `secrets` (the
  * token) are masked wherever they appear in the text too.
  */
-export function storageError(action: string, resource: string, cause: unknown, secrets: readonly string[] = []): LockStorageError {
+export function storageError(
+  action: string,
+  resource: string,
+  cause: unknown,
+  secrets: readonly string[] = [],
+  noun: 'lock' | 'semaphore' = 'lock',
+): LockStorageError {
   const scrub = (text: string) => secrets.reduce((out, secret) => (secret ? out.split(secret).join('***') : out), text);
   const detail = scrub(cause instanceof Error ? cause.message : String(cause));
-  return new LockStorageError(`Redis failed to ${action} the "${resource}" lock: ${detail}`, { cause: scrubbed(cause, scrub) });
+  return new LockStorageError(`Redis failed to ${action} the "${resource}" ${noun}: ${detail}`, { cause: scrubbed(cause, scrub) });
 }
 
 function scrubbed(cause: unknown, scrub: (text: string) => string): Error {

@@ -10,7 +10,7 @@ import { tempDir } from '../../helpers/tmp.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-it('loads without ioredis, and a redis DSN asks for it with NotSupportedError', () => {
+it('loads without ioredis, and a redis DSN (lock or permit store) asks for it with NotSupportedError', () => {
   const dir = tempDir();
   cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
@@ -24,12 +24,19 @@ it('loads without ioredis, and a redis DSN asks for it with NotSupportedError', 
     const m = await import(${JSON.stringify(join(dir, 'dist', 'index.js'))});
     const out = [typeof m.RedisStore, m.createStore('in-memory').constructor.name];
     try { m.createStore('redis://:hunter2@localhost'); } catch (e) { out.push(e.name, e.message); }
+    out.push(typeof m.RedisPermitStore);
+    try { m.createPermitStore('redis://:hunter2@localhost'); } catch (e) { out.push(e.name, e.message); }
     console.log(JSON.stringify(out));`;
   const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
-  const [type, memory, name, message] = JSON.parse(output) as string[];
+  const [type, memory, name, message, permitType, permitName, permitMessage] = JSON.parse(output) as string[];
   expect(type).toBe('function');
   expect(memory).toBe('InMemoryStore');
   expect(name).toBe('NotSupportedError');
   expect(message).toMatch(/npm install ioredis/);
   expect(message).not.toContain('hunter2');
+  // The same for a redis:// permit store (RedisPermitStore).
+  expect(permitType).toBe('function');
+  expect(permitName).toBe('NotSupportedError');
+  expect(permitMessage).toMatch(/npm install ioredis/);
+  expect(permitMessage).not.toContain('hunter2');
 });

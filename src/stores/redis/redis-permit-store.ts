@@ -1,0 +1,252 @@
+// RedisPermitStore: Symfony Semaphore's RedisStore on ioredis (same sorted sets, same
+// whole-second expiries: PHP and Node holders count against one N), plus what Symfony
+// lacks: waits woken by releases (the lock store's notifier and Redis wait queue) with a
+// poll bounded by the first holder's expiry as the fallback (PHP holders never publish),
+// and keys that travel (the token lives in the key's state). Scripts: permit-scripts.ts.
+import {
+  InvalidArgumentError,
+  LockConflictedError,
+  LockExpiredError,
+  LockStorageError,
+  SemaphoreExpiredError,
+  describeValue,
+} from '../../core/errors.js';
+import { parseTtl, validateTimeout, validateTtl } from '../../core/duration.js';
+import type { PersistingStore, WaitOptions } from '../../core/store.js';
+import type { BlockingPermitStore } from '../../semaphore/permit-store.js';
+import type { SemaphoreKey } from '../../semaphore/semaphore-key.js';
+import { checkNotExpired } from '../expiring.js';
+import { positiveMs, symfonyToken } from '../key-state.js';
+import { evaluate, isRedisClient, storageError, type RedisClient } from './client.js';
+import { checkDatabase } from './database-check.js';
+import { ReleaseNotifier } from './notifier.js';
+import { DELETE, EXISTS, PUT_OFF, SAVE, permitKeys, permitReleaseChannel } from './permit-scripts.js';
+import { NO_TIME_MESSAGES, type RedisScript } from './scripts.js';
+import { RedisWaitQueues, type Attempt } from './wait-queue.js';
+
+const TOKEN = 'lockwright:redis-permits:token';
+
+/** Symfony's token: base64 of 32 random bytes (key-state.ts symfonyToken). */
+const ISSUED_TOKEN = /^[A-Za-z0-9+/]{43}=$/;
+
+/** Stores whose client was made for them (createPermitStore with a DSN): close() quits it. */
+const owningStores = new WeakSet<RedisPermitStore>();
+
+export function ownPermitClient(store: RedisPermitStore): RedisPermitStore {
+  owningStores.add(store);
+  return store;
+}
+
+export interface RedisPermitStoreOptions {
+  /**
+   * How long permits saved with a null TTL live: milliseconds or a unit string ('300s').
+   * Default 300 s (Symfony's default semaphore TTL). Redis keeps expiries in whole
+   * seconds, rounded up: permits live at least their TTL, at most 1 s more.
+   */
+  initialTtl?: number | string;
+  /**
+   * Longest pause in ms between two tries of a waiting acquire when no release is
+   * published (a lost message, or a PHP Symfony holder, which does not publish).
+   * Releases by lockwright wake waiters at once. Default 1,000.
+   */
+  pollInterval?: number;
+}
+
+const OPTION_KEYS = ['initialTtl', 'pollInterval'];
+
+export class RedisPermitStore implements BlockingPermitStore {
+  /** The delete script removes the token atomically: a release needs no exists() after it. */
+  readonly verifiesDelete = true;
+  readonly #client: RedisClient;
+  readonly #initialTtl: number;
+  readonly #notifier: ReleaseNotifier;
+  readonly #waits: RedisWaitQueues;
+  /** As in RedisStore: a late grant is given back only if no newer acquisition with the key began. */
+  readonly #acquisitions = new WeakMap<SemaphoreKey, number>();
+
+  /** `client`: an ioredis `Redis` or `Cluster` (or anything with the same methods). */
+  constructor(client: RedisClient, options: RedisPermitStoreOptions = {}) {
+    if (!isRedisClient(client)) {
+      throw new InvalidArgumentError(`RedisPermitStore needs an ioredis client (Redis or Cluster); got ${describeValue(client)}.`);
+    }
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError(`RedisPermitStore options must be an object { ${OPTION_KEYS.join(', ')} }; got ${describeValue(options)}.`);
+    }
+    const unknown = Object.keys(options).filter((name) => !OPTION_KEYS.includes(name));
+    if (unknown.length > 0) {
+      throw new InvalidArgumentError(`Unknown RedisPermitStore option(s) ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${OPTION_KEYS.join(', ')}).`);
+    }
+    this.#client = client;
+    this.#initialTtl = options.initialTtl === undefined ? 300_000 : parseTtl(options.initialTtl, 'initialTtl');
+    const pollInterval = options.pollInterval === undefined ? 1_000 : positiveMs(options.pollInterval, 'pollInterval');
+    this.#notifier = new ReleaseNotifier(client);
+    this.#waits = new RedisWaitQueues(this.#notifier, pollInterval);
+  }
+
+  /**
+   * Closes the connection this store opened for waits. A store made by
+   * createPermitStore() from a DSN also quits its client; a client you passed in stays
+   * yours to quit.
+   */
+  async close(): Promise<void> {
+    this.#notifier.close();
+    if (!owningStores.has(this)) return;
+    try {
+      await this.#client.quit?.();
+    } catch {
+      this.#client.disconnect?.();
+    }
+  }
+
+  async save(key: SemaphoreKey, ttl: number | null): Promise<void> {
+    const lifetime = this.#lifetime(ttl);
+    this.#began(key);
+    const attempt = await this.#trySave(key, lifetime);
+    if (!attempt.granted) {
+      throw new LockConflictedError(`The "${key.resource}" semaphore has fewer than ${key.weight} of its ${key.limit} permits free.`);
+    }
+  }
+
+  async waitAndSave(key: SemaphoreKey, ttl: number | null, options: WaitOptions = {}): Promise<void> {
+    const lifetime = this.#lifetime(ttl);
+    if (options.timeout !== undefined) validateTimeout(options.timeout, 'options.timeout');
+    options.signal?.throwIfAborted();
+    tokenOf(key); // a forged token is refused here, not retried
+    const acquisition = this.#began(key);
+    const source = {
+      attempt: async (): Promise<Attempt> => {
+        // Each try stands for a fresh acquisition: the time spent waiting is not held time.
+        key.resetLifetime();
+        try {
+          return await this.#trySave(key, lifetime);
+        } catch (error) {
+          // The reply came after the lifetime ran out: the grant was given back. Try again.
+          if (error instanceof LockExpiredError) return { granted: false, retryIn: 0 };
+          // The server is away: wait through it, until the timeout or the signal.
+          if (error instanceof LockStorageError) return { granted: false, retryIn: -1, failure: error };
+          throw error;
+        }
+      },
+      abandon: async () => {
+        if (this.#acquisitions.get(key) === acquisition) await this.delete(key);
+      },
+    };
+    const channel = permitReleaseChannel(key.resource);
+    return this.#waits.wait(`permits:${key.resource}`, channel, source, options, `permits of the "${key.resource}" semaphore`);
+  }
+
+  async putOffExpiration(key: SemaphoreKey, ttl: number): Promise<void> {
+    validateTtl(ttl, 'ttl');
+    const token = issuedToken(key);
+    if (token === undefined) throw expired(key, 'it holds no permits');
+    key.reduceLifetime(ttl);
+    const args = [...this.#clock(), token, Math.ceil(ttl)];
+    if ((await this.#eval(PUT_OFF, 'refresh', key, args)) !== 0) throw expired(key, 'its permits were released or expired');
+    await checkNotExpired(this as unknown as PersistingStore, key);
+  }
+
+  async delete(key: SemaphoreKey): Promise<void> {
+    const token = issuedToken(key);
+    if (token === undefined) return;
+    await this.#eval(DELETE, 'release', key, [token, permitReleaseChannel(key.resource)]);
+  }
+
+  async exists(key: SemaphoreKey): Promise<boolean> {
+    const token = issuedToken(key);
+    if (token === undefined) return false;
+    return (await this.#eval(EXISTS, 'check', key, [...this.#clock(), token])) === 1;
+  }
+
+  /** One try: granted, or how long until the first holder's permits expire (ms, <0 unknown). */
+  async #trySave(key: SemaphoreKey, ttl: number): Promise<Attempt> {
+    const token = tokenOf(key);
+    key.reduceLifetime(ttl);
+    const args = [...this.#clock(), token, Math.ceil(ttl), key.limit, key.weight];
+    const reply = await this.#eval(SAVE, 'acquire', key, args);
+    const [status, retryIn] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [reply, -1];
+    if (status !== 1) {
+      key.resetLifetime(); // refused: the key holds nothing, so it has no lifetime
+      return { granted: false, retryIn: Number(retryIn ?? -1) };
+    }
+    await checkNotExpired(this as unknown as PersistingStore, key);
+    return { granted: true };
+  }
+
+  #lifetime(ttl: number | null): number {
+    return ttl === null ? this.#initialTtl : validateTtl(ttl, 'ttl');
+  }
+
+  #began(key: SemaphoreKey): number {
+    const count = (this.#acquisitions.get(key) ?? 0) + 1;
+    this.#acquisitions.set(key, count);
+    return count;
+  }
+
+  /**
+   * Runs a script on the resource's two sets. A server whose scripts may not write after
+   * TIME (Redis before 5 without effects replication, some managed offerings) refuses at
+   * the first write, before anything changed: the script runs again on the client clock,
+   * and this client uses it from then on.
+   */
+  async #eval(script: RedisScript, action: string, key: SemaphoreKey, args: Array<string | number>): Promise<unknown> {
+    await this.#databaseChecked(action, key);
+    const keys = permitKeys(key.resource);
+    try {
+      try {
+        return await evaluate(this.#client, script, [...keys, ...args]);
+      } catch (error) {
+        if (args[0] !== '1' || !NO_TIME_MESSAGES.some((m) => String((error as Error)?.message ?? '').includes(m))) throw error;
+        clientClock.add(this.#client);
+        return await evaluate(this.#client, script, [...keys, '0', Date.now(), ...args.slice(2)]);
+      }
+    } catch (error) {
+      throw storageError(action, key.resource, error, [key.getState<string | undefined>(TOKEN) ?? ''], 'semaphore');
+    }
+  }
+
+  /** A DSN's database is the one selected, or nothing is sent (database-check.ts). */
+  async #databaseChecked(action: string, key: SemaphoreKey): Promise<void> {
+    const check = checkDatabase(this.#client);
+    if (check === undefined) return;
+    try {
+      await check;
+    } catch (error) {
+      if (error instanceof InvalidArgumentError) throw error;
+      throw storageError(action, key.resource, error, [], 'semaphore');
+    }
+  }
+
+  /** ARGV[1..2] of the time-aware scripts: use the server clock?, the client clock in ms. */
+  #clock(): [string, number] {
+    return [clientClock.has(this.#client) ? '0' : '1', Date.now()];
+  }
+}
+
+/** Clients whose server refused TIME before a write in a script: they use their own clock. */
+const clientClock = new WeakSet<RedisClient>();
+
+function expired(key: SemaphoreKey, why: string): SemaphoreExpiredError {
+  return new SemaphoreExpiredError(`The semaphore "${key.resource}" has expired: ${why}.`);
+}
+
+/** The key's Symfony token, made on first use; kept in the key so that it can travel (toJSON). */
+function tokenOf(key: SemaphoreKey): string {
+  return issuedToken(key) ?? symfonyToken(key, TOKEN);
+}
+
+/**
+ * The key's token, if it has one, refused unless it is one this store could have issued
+ * (a key rebuilt by SemaphoreKey.fromJSON() carries whatever its JSON said). Refused
+ * before any command; the message never shows the token.
+ */
+function issuedToken(key: SemaphoreKey): string | undefined {
+  const token = key.getState<unknown>(TOKEN);
+  if (token === undefined || token === null) return undefined;
+  if (typeof token !== 'string' || !ISSUED_TOKEN.test(token)) {
+    throw new InvalidArgumentError(
+      `The key of the "${key.resource}" semaphore carries a Redis permit token that lockwright did not issue ` +
+        `(expected 44 base64 characters from key.toJSON() of a RedisPermitStore semaphore; got ${typeof token === 'string' ? `a string of ${token.length} characters` : describeValue(token)}).`,
+    );
+  }
+  return token;
+}
