@@ -1,6 +1,7 @@
 #include <napi.h>
 
 #include "flock_handle.h"
+#include "flock_ops.h"
 #include "instance.h"
 #include "permit_handle.h"
 #include "sem_ops.h"
@@ -50,6 +51,7 @@ class Addon : public Napi::Addon<Addon> {
     out.Set("idleWaiterThreads", Napi::Number::New(env, pool.idle));
     out.Set("pendingWaits", Napi::Number::New(env, static_cast<double>(instance_.pending_waits())));
     out.Set("openHandles", Napi::Number::New(env, static_cast<double>(instance_.open_handles())));
+    out.Set("pathChecks", Napi::Number::New(env, static_cast<double>(PathChecks())));
     return out;
   }
 

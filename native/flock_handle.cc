@@ -52,7 +52,8 @@ Napi::Value FlockHandle::Open(const Napi::CallbackInfo& info, Instance* instance
     ThrowSysError(env, err);
     return Napi::Value();
   }
-  const int fd = OpenLockFile(abs_path, mode, &err);
+  InodeStamp stamp;
+  const int fd = OpenLockFile(abs_path, mode, &err, &stamp);
   if (fd < 0) {
     ThrowSysError(env, err);
     return Napi::Value();
@@ -68,6 +69,7 @@ Napi::Value FlockHandle::Open(const Napi::CallbackInfo& info, Instance* instance
   handle->abs_path_ = std::move(abs_path);
   handle->mode_ = mode;
   handle->fd_ = fd;
+  handle->stamp_ = stamp;
   handle->closed_ = false;
   instance->AddHandle(handle);
   return obj;
@@ -82,6 +84,7 @@ FlockHandle::~FlockHandle() {
   instance_->RemoveHandle(this);
   // Garbage collection never releases a lock: a held descriptor stays open (and
   // locked) until the env goes away.
+  CloseSpare();
   if (held_ != Held::kNone && !instance_->torn_down()) {
     instance_->KeepOrphanFd(fd_);
   } else {
@@ -89,8 +92,14 @@ FlockHandle::~FlockHandle() {
   }
 }
 
+void FlockHandle::CloseSpare() {
+  UnlockAndClose(spare_fd_);
+  spare_fd_ = -1;
+}
+
 void FlockHandle::Teardown() {
   if (closed_) return;
+  CloseSpare();
   UnlockAndClose(fd_);
   fd_ = -1;
   held_ = Held::kNone;
@@ -122,8 +131,9 @@ Napi::Value FlockHandle::TryLock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool shared = false;
   if (!ArgBool(info, 0, "shared", &shared) || !CheckOpen(env, "flock")) return Napi::Value();
+  CloseSpare();
   SysError err;
-  switch (TryFlock(&fd_, abs_path_, mode_, shared, &err)) {
+  switch (TryFlock(&fd_, abs_path_, mode_, shared, &stamp_, &err)) {
     case TryResult::kGranted:
       held_ = shared ? Held::kShared : Held::kExclusive;
       return Napi::Boolean::New(env, true);
@@ -186,9 +196,16 @@ void FlockHandle::Settle(Napi::Env env, Wait& wait, Napi::Value* error, bool* gr
         return;
       }
       // The previous descriptor holds nothing we need (a shared lock taken meanwhile
-      // is covered by the grant, which can only be compatible with it).
-      UnlockAndClose(fd_);
+      // is covered by the grant, which can only be compatible with it). Holding nothing,
+      // it is closed later, off the path from the kernel's grant to the JavaScript.
+      CloseSpare();
+      if (held_ == Held::kNone) {
+        spare_fd_ = fd_;
+      } else {
+        UnlockAndClose(fd_);
+      }
       fd_ = fd;
+      stamp_ = flock_wait.stamp();
       held_ = flock_wait.shared() ? Held::kShared : Held::kExclusive;
       *granted = true;
       return;
@@ -208,6 +225,7 @@ void FlockHandle::Settle(Napi::Env env, Wait& wait, Napi::Value* error, bool* gr
 
 Napi::Value FlockHandle::Unlock(const Napi::CallbackInfo& info) {
   if (!CheckOpen(info.Env(), "flock")) return Napi::Value();
+  CloseSpare();
   if (held_ != Held::kNone) {
     flock(fd_, LOCK_UN);
     held_ = Held::kNone;
@@ -217,6 +235,7 @@ Napi::Value FlockHandle::Unlock(const Napi::CallbackInfo& info) {
 
 Napi::Value FlockHandle::Close(const Napi::CallbackInfo& info) {
   if (!closed_) {
+    CloseSpare();
     UnlockAndClose(fd_);
     fd_ = -1;
     held_ = Held::kNone;

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "flock_ops.h"
 #include "instance.h"
 
 namespace lockwright {
@@ -32,12 +33,17 @@ class FlockHandle : public Napi::ObjectWrap<FlockHandle>, public HandleBase {
   Napi::Value Unlock(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   bool CheckOpen(Napi::Env env, const char* syscall);
+  void CloseSpare();
 
   Instance* instance_ = nullptr;
   std::string path_;      // as given, for the `path` getter
   std::string abs_path_;  // resolved at open: a later chdir must not change the file
   int mode_ = 0600;
   int fd_ = -1;
+  // The descriptor a granted wait replaced, holding nothing: closed at the next call
+  // (or close), not on the way from the grant to the waiting JavaScript.
+  int spare_fd_ = -1;
+  InodeStamp stamp_;  // what was last confirmed about fd_'s inode
   Held held_ = Held::kNone;
   bool closed_ = true;
   bool waiting_ = false;

@@ -3,7 +3,12 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/magic.h>
+#include <sys/vfs.h>
+#endif
 
 #include <cerrno>
 
@@ -13,26 +18,101 @@ namespace {
 // Replacing the file faster than we can lock it for this long is an attack or a bug.
 constexpr int kMaxReopen = 64;
 
+std::atomic<uint64_t> path_checks{0};
+
+// The wall clock the kernel stamps ctime with (Linux: the coarse realtime clock, read
+// without a syscall); zero where the fast check is off.
+struct timespec CoarseNow() {
+  struct timespec now {};
+#ifdef __linux__
+  if (clock_gettime(CLOCK_REALTIME_COARSE, &now) != 0) now = {};
+#endif
+  return now;
+}
+
+// Filesystems known to update an inode's ctime on rename, unlink and link.
+bool FastCheckFilesystem(int fd) {
+#ifdef __linux__
+  struct statfs fs;
+  if (fstatfs(fd, &fs) != 0) return false;
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case EXT4_SUPER_MAGIC:  // also ext2 and ext3
+    case TMPFS_MAGIC:
+    case XFS_SUPER_MAGIC:
+    case BTRFS_SUPER_MAGIC:
+      return true;
+    default:
+      return false;
+  }
+#else
+  (void)fd;
+  return false;
+#endif
+}
+
+// `st` describes the inode the path named no earlier than `now` (read before `st`).
+void Confirm(InodeStamp* stamp, const struct stat& st, const struct timespec& now) {
+  stamp->dev = st.st_dev;
+  stamp->ino = st.st_ino;
+#ifdef __linux__
+  stamp->ctime_sec = st.st_ctim.tv_sec;
+  stamp->ctime_nsec = st.st_ctim.tv_nsec;
+  // A change after `now` gets a ctime of `now` or later (the same clock; a fine-grained
+  // ctime is later still); a change before it is in this stamp. So a ctime before `now`
+  // can never be matched by a later change, as long as the filesystem keeps timestamps
+  // finely enough to tell them apart: a ctime with nanoseconds says it keeps them to the
+  // nanosecond (ext4 with large inodes, tmpfs, xfs, btrfs); one without may be whole
+  // seconds (ext4 with 128-byte inodes), and must then be from an earlier second.
+  const bool earlier = stamp->ctime_nsec != 0
+                           ? (stamp->ctime_sec < now.tv_sec ||
+                              (stamp->ctime_sec == now.tv_sec && stamp->ctime_nsec < now.tv_nsec))
+                           : stamp->ctime_sec < now.tv_sec;
+  stamp->trusted = stamp->fast && earlier;
+#else
+  (void)now;
+  stamp->trusted = false;
+#endif
+}
+
+bool Unchanged(const InodeStamp& stamp, const struct stat& st) {
+#ifdef __linux__
+  return stamp.trusted && st.st_dev == stamp.dev && st.st_ino == stamp.ino &&
+         st.st_ctim.tv_sec == stamp.ctime_sec && st.st_ctim.tv_nsec == stamp.ctime_nsec;
+#else
+  (void)stamp;
+  (void)st;
+  return false;
+#endif
+}
+
 // 1: path still names fd's inode; 0: deleted or replaced; -1: error in *err.
-int StillNamesInode(int fd, const std::string& path, SysError* err) {
+int StillNamesInode(int fd, const std::string& path, InodeStamp* stamp, SysError* err) {
+  const struct timespec now = CoarseNow();  // before the fstat: see Confirm()
   struct stat held;
   if (fstat(fd, &held) != 0) {
     err->Set(errno, "fstat", &path);
     return -1;
   }
   if (held.st_nlink == 0) return 0;
+  if (Unchanged(*stamp, held)) return 1;
+  path_checks.fetch_add(1, std::memory_order_relaxed);
   struct stat named;
   if (lstat(path.c_str(), &named) != 0) {
     if (errno == ENOENT) return 0;
     err->Set(errno, "lstat", &path);
     return -1;
   }
-  return held.st_dev == named.st_dev && held.st_ino == named.st_ino ? 1 : 0;
+  if (held.st_dev != named.st_dev || held.st_ino != named.st_ino) return 0;
+  Confirm(stamp, held, now);
+  return 1;
 }
 
 }  // namespace
 
-int OpenLockFile(const std::string& path, int mode, SysError* err) {
+uint64_t PathChecks() { return path_checks.load(std::memory_order_relaxed); }
+
+int OpenLockFile(const std::string& path, int mode, SysError* err, InodeStamp* stamp) {
+  const struct timespec now = CoarseNow();  // before the lookup: see Confirm()
   constexpr int kFlags = O_RDWR | O_NOFOLLOW | O_CLOEXEC;
   int fd = -1;
   bool created = false;
@@ -74,6 +154,8 @@ int OpenLockFile(const std::string& path, int mode, SysError* err) {
     close(fd);
     return -1;
   }
+  stamp->fast = FastCheckFilesystem(fd);
+  Confirm(stamp, st, now);
   return fd;
 }
 
@@ -83,7 +165,8 @@ void UnlockAndClose(int fd) {
   close(fd);
 }
 
-TryResult TryFlock(int* fd, const std::string& path, int mode, bool shared, SysError* err) {
+TryResult TryFlock(int* fd, const std::string& path, int mode, bool shared, InodeStamp* stamp,
+                   SysError* err) {
   const int op = (shared ? LOCK_SH : LOCK_EX) | LOCK_NB;
   for (int attempt = 0; attempt < kMaxReopen; ++attempt) {
     int r;
@@ -95,12 +178,12 @@ TryResult TryFlock(int* fd, const std::string& path, int mode, bool shared, SysE
       err->Set(errno, "flock", &path);
       return TryResult::kError;
     }
-    const int same = StillNamesInode(*fd, path, err);
+    const int same = StillNamesInode(*fd, path, stamp, err);
     if (same == 1) return TryResult::kGranted;
     // A lock on an inode nobody can reach by name excludes no one: drop it.
     flock(*fd, LOCK_UN);
     if (same < 0) return TryResult::kError;
-    const int fresh = OpenLockFile(path, mode, err);
+    const int fresh = OpenLockFile(path, mode, err, stamp);
     if (fresh < 0) return TryResult::kError;
     close(*fd);
     *fd = fresh;
@@ -132,7 +215,7 @@ Outcome FlockWait::Block() {
       return Outcome::kStopped;
     }
     if (fd < 0) {
-      fd = OpenLockFile(path_, mode_, &error);
+      fd = OpenLockFile(path_, mode_, &error, &stamp_);
       if (fd < 0) return Outcome::kFailed;
     }
     if (flock(fd, op) != 0) {
@@ -141,7 +224,9 @@ Outcome FlockWait::Block() {
       UnlockAndClose(fd);
       return Outcome::kFailed;
     }
-    const int same = StillNamesInode(fd, path_, &error);
+    // The descriptor may have waited long: the stamp from its open tells whether the
+    // file was renamed or unlinked meanwhile.
+    const int same = StillNamesInode(fd, path_, &stamp_, &error);
     if (same == 1) {
       fd_.store(fd, std::memory_order_release);
       return Outcome::kGranted;

@@ -127,6 +127,13 @@ export interface NativeStats {
   pendingWaits: number;
   /** Flock and semaphore handles of this environment not yet closed. */
   openHandles: number;
+  /**
+   * Path lookups (lstat) made in this process to confirm that a granted flock still locks
+   * the file its path names. A grant needs one only when the lock file's ctime or link
+   * count changed since the last confirmation (or the filesystem does not qualify for
+   * that shortcut); a steady lock file costs none.
+   */
+  pathChecks: number;
 }
 
 export interface NativeBinding {

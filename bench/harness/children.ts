@@ -1,9 +1,9 @@
-// Child processes of a scenario: TypeScript scripts under bench/children/, run through
-// tsx, talking JSON messages over the IPC channel. Every child is killed at the end of
+// Child processes of a scenario: TypeScript scripts under bench/children/, run as the
+// JavaScript child-scripts.ts makes of them, talking JSON messages over the IPC channel. Every child is killed at the end of
 // the run (or earlier with kill()), whatever happened.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { childScriptPath } from './child-scripts.js';
 import type { Workspace } from './workspace.js';
 
 export type Message = { type: string } & Record<string, unknown>;
@@ -15,9 +15,8 @@ export class Child {
   #exit: string | undefined;
 
   constructor(workspace: Workspace, script: string, args: unknown[], options: { env?: NodeJS.ProcessEnv; nodeFlags?: string[] } = {}) {
-    const path = fileURLToPath(new URL(`../children/${script}.ts`, import.meta.url));
-    this.#process = fork(path, args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))), {
-      execArgv: ['--import', 'tsx', ...(options.nodeFlags ?? [])],
+    this.#process = fork(childScriptPath(script), args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))), {
+      execArgv: options.nodeFlags ?? [],
       env: options.env ?? process.env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

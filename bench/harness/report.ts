@@ -1,8 +1,10 @@
 // Markdown for bench/RESULTS.md: the run's header, the targets at a glance, then one
 // section per scenario with its table and notes.
 
-/** A goal from issue 5 and what this run measured against it. */
+/** A goal of issue 13 ("fastest lock in Node, measured") and what this run measured against it. */
 export interface Target {
+  /** The goal's number in issue 13 (1–6); the table lists those first, in this order, then the others. */
+  issue?: number;
   goal: string;
   measured: string;
   met: boolean;
@@ -38,10 +40,14 @@ export function renderReport(header: ReportHeader, sections: Section[]): string 
   const parts = ['# Benchmark results', ''];
   for (const [label, value] of header.facts) parts.push(`- ${label}: ${value}`);
   parts.push('');
-  const targets = sections.flatMap((section) => section.targets ?? []);
+  const targets = sections.flatMap((section) => section.targets ?? []).sort((a, b) => (a.issue ?? Infinity) - (b.issue ?? Infinity));
   if (targets.length > 0) {
     parts.push('## Targets', '');
-    parts.push(renderTable(['goal', 'measured', ''], targets.map((t) => [t.goal, t.measured, t.met ? 'met' : '**missed**'])), '');
+    parts.push(
+      "Issue 13's goals (numbered), then the other goals this run measures; each a ratio measured side by side in this run (a quick or partial run measures less, and only what it ran).",
+      '',
+    );
+    parts.push(renderTable(['#', 'goal', 'measured', ''], targets.map((t) => [t.issue === undefined ? '–' : String(t.issue), t.goal, t.measured, t.met ? 'met' : '**missed**'])), '');
   }
   for (const section of sections) {
     parts.push(`## ${section.title}`, '', section.method, '');

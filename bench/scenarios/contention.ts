@@ -5,8 +5,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext } from '../harness/context.js';
 import { startChildren, type Child } from '../harness/children.js';
-import type { Section } from '../harness/report.js';
-import { formatNumber } from '../harness/stats.js';
+import type { Section, Target } from '../harness/report.js';
+import { formatNumber, formatRatio } from '../harness/stats.js';
 import type { LockEnv, Workspace } from '../harness/workspace.js';
 import { localLibraries, type Library } from '../libraries/index.js';
 
@@ -81,11 +81,30 @@ export async function contention({ quick, workspace }: BenchContext): Promise<Se
   const hammers = await startHammers(workspace, workspace.env);
   const results: ContentionResult[] = [];
   try {
+    // An untimed round first: the first library measured would otherwise pay the
+    // children's warm-up (their hammer loop not yet compiled), in a short window.
+    await hammer(workspace, hammers, localLibraries[0]!, quick ? 0.2 : 0.5);
     for (const library of localLibraries) results.push(await hammer(workspace, hammers, library, seconds));
   } finally {
     await Promise.all(hammers.map((child) => child.stop()));
   }
   const { rows, notes } = contentionRows(results, results[0]);
+  const total = (result: ContentionResult) => result.counts.reduce((a, b) => a + b, 0) / result.seconds;
+  const peers = results.filter((result) => result.library.mechanism && !result.library.id.startsWith('lockwright') && !result.library.pollMs);
+  const best = peers.reduce((a, b) => (total(a) >= total(b) ? a : b));
+  const targets: Target[] = results
+    .filter((result) => result.library.id === 'lockwright-flock' || result.library.id === 'lockwright-semaphore')
+    .map((result) => {
+      const ratio = total(result) / total(best);
+      const fairness = Math.min(...result.counts) / Math.max(...result.counts);
+      const correct = result.counts.reduce((a, b) => a + b, 0) === result.counter;
+      return {
+        issue: 2,
+        goal: `${result.library.name}, ${HAMMER_PROCESSES} processes on one resource: acquisitions/s ≥ 1.1× the best native peer, min/max per process ≥ 0.9, counter check ok`,
+        measured: `${formatRatio(ratio)} (${formatNumber(total(result))} vs ${formatNumber(total(best))}/s ${best.library.name}), min/max ${formatNumber(fairness, 2)}, counter ${correct ? 'ok' : '**MISMATCH**'}`,
+        met: ratio >= 1.1 && fairness >= 0.9 && correct,
+      };
+    });
   return {
     title: `Contention and fairness (${HAMMER_PROCESSES} processes, one resource)`,
     method: `${HAMMER_PROCESSES} processes loop acquire → read, increment and write a shared counter file → release, for ${seconds} s. Throughput is the sum of acquisitions per second; min/max are acquisitions per process; the check compares the counter file with the sum of the processes' counts.`,
@@ -95,5 +114,6 @@ export async function contention({ quick, workspace }: BenchContext): Promise<Se
       'flock and fcntl locks let a process that releases and re-acquires at once win against a waiter the kernel has just woken (barging); System V semop hands the lock to the sleeping waiter. How much barging skews the counts depends on scheduling: see min ÷ max.',
       'Waiting settings are those of the hand-off table.',
     ],
+    targets,
   };
 }

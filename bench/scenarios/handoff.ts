@@ -13,6 +13,8 @@ export interface HandoffBudget {
   count: number;
   /** …unless this many seconds run out first (polling libraries). */
   seconds: number;
+  /** Hand-offs taken even when they outlast `seconds` (default 2). */
+  min?: number;
 }
 
 /** The child that waits in hand-offs, for every library of a scenario. */
@@ -28,8 +30,9 @@ export async function measureHandoffs(workspace: Workspace, waiter: Child, libra
   const latencies: number[] = [];
   try {
     const deadline = performance.now() + budget.seconds * 1e3;
-    // Polling libraries: at least two hand-offs even when one takes longer than the budget.
-    while (latencies.length < budget.count && (performance.now() < deadline || latencies.length < 2)) {
+    // Polling libraries: a few hand-offs even when one takes longer than the budget.
+    const min = budget.min ?? 2;
+    while (latencies.length < budget.count && (performance.now() < deadline || latencies.length < min)) {
       await holder.acquire();
       waiter.send({ type: 'go', library: library.id, resource });
       await waiter.expect('waiting');
@@ -48,46 +51,61 @@ export async function measureHandoffs(workspace: Workspace, waiter: Child, libra
   return latencies;
 }
 
+/** Issue 13 asks for the hand-off targets in each of this many consecutive runs. */
+export const HANDOFF_RUNS = 3;
+
 export async function handoff({ quick, workspace, limits }: BenchContext): Promise<Section> {
-  const kernelBudget = { count: quick ? 200 : 2_000, seconds: quick ? 3 : 30 };
-  const pollerBudget = { count: quick ? 200 : 2_000, seconds: quick ? 1.5 : 15 };
+  // Per run; the table pools the runs.
+  const kernelBudget = { count: quick ? 70 : 700, seconds: quick ? 1 : 10 };
+  // proper-lockfile's default backoff takes up to a second per hand-off: one per quick run.
+  const pollerBudget = { count: quick ? 70 : 700, seconds: quick ? 0.4 : 5, min: quick ? 1 : 2 };
   const { handoffUs } = await limits();
-  const results: Array<{ library: Library; latency: LatencySummary }> = [];
+  const runs: Array<Map<string, number[]>> = [];
   const waiter = await startHandoffWaiter(workspace, workspace.env);
   try {
-    for (const library of localLibraries) {
-      const budget = library.pollMs ? pollerBudget : kernelBudget;
-      results.push({ library, latency: summarize(await measureHandoffs(workspace, waiter, library, budget)) });
+    for (let run = 0; run < HANDOFF_RUNS; run++) {
+      const samples = new Map<string, number[]>();
+      for (const library of localLibraries) {
+        samples.set(library.id, await measureHandoffs(workspace, waiter, library, library.pollMs ? pollerBudget : kernelBudget));
+      }
+      runs.push(samples);
     }
   } finally {
     await waiter.stop();
   }
+  const results = localLibraries.map((library) => ({ library, latency: summarize(runs.flatMap((run) => run.get(library.id)!)) }));
 
-  const lockwright = results.find((r) => r.library.id === 'lockwright-flock')!.latency;
-  const kernel = handoffUs.flock;
-  const targets: Target[] = [
-    {
-      goal: 'Cross-process hand-off p50 within 3× of the kernel hand-off (flock)',
-      measured: `${formatRatio(lockwright.p50 / kernel.p50)} (${formatUs(lockwright.p50)} µs vs ${formatUs(kernel.p50)} µs)`,
-      met: lockwright.p50 <= 3 * kernel.p50,
-    },
-    { goal: '… and p99 under 1 ms', measured: `${formatUs(lockwright.p99)} µs`, met: lockwright.p99 < 1_000 },
-  ];
-  const semaphore = results.find((r) => r.library.id === 'lockwright-semaphore')!.latency;
-  targets.push({
-    goal: '(SemaphoreStore: p50 within 3× of the semop hand-off, p99 under 1 ms)',
-    measured: `${formatRatio(semaphore.p50 / handoffUs.semop.p50)}, p99 ${formatUs(semaphore.p99)} µs`,
-    met: semaphore.p50 <= 3 * handoffUs.semop.p50 && semaphore.p99 < 1_000,
+  // Native peers: the libraries that wait in the kernel (no pollers), lockwright aside.
+  const peers = localLibraries.filter((library) => library.mechanism && !library.id.startsWith('lockwright') && !library.pollMs);
+  const perRun = runs.map((run) => {
+    const summaries = new Map([...run].map(([id, samples]) => [id, summarize(samples)]));
+    const best = peers.reduce((a, b) => (summaries.get(a.id)!.p50 <= summaries.get(b.id)!.p50 ? a : b));
+    return { summaries, best, bestP50: summaries.get(best.id)!.p50 };
   });
+  const targets: Target[] = ['lockwright-flock', 'lockwright-semaphore'].map((id) => {
+    const name = localLibraries.find((library) => library.id === id)!.name;
+    const met = perRun.every(({ summaries, bestP50 }) => summaries.get(id)!.p50 <= bestP50 && summaries.get(id)!.p99 < 1_000);
+    return {
+      issue: 3,
+      goal: `${name} cross-process hand-off p50 ≤ 1.0× the best native peer's, p99 < 1 ms, in each of ${HANDOFF_RUNS} consecutive runs`,
+      measured: perRun
+        .map(({ summaries, best, bestP50 }, i) => {
+          const own = summaries.get(id)!;
+          return `run ${i + 1}: ${formatRatio(own.p50 / bestP50)} (${formatUs(own.p50)} vs ${formatUs(bestP50)} µs ${best.name}), p99 ${formatUs(own.p99)} µs`;
+        })
+        .join('; '),
+      met,
+    };
+  });
+  const lockwright = results.find((r) => r.library.id === 'lockwright-flock')!.latency;
 
-  const notes: string[] = [];
+  const notes: string[] = [
+    `${HANDOFF_RUNS} consecutive runs, each measuring every library in turn (${formatNumber(kernelBudget.count)} hand-offs per library and run); the table pools them, the targets look at each run.`,
+  ];
   if (!targets.every((target) => target.met)) {
-    const natives = results.filter((r) => r.library.mechanism && !r.library.id.startsWith('lockwright'));
-    const best = natives.reduce((a, b) => (a.latency.p50 <= b.latency.p50 ? a : b), results[0]!);
     notes.push(
-      `**Why lockwright is not within 3× of the kernel:** a C waiter resumes as soon as the kernel wakes it (${formatUs(kernel.p50)} µs here; on this VM waker and wakee often share a vCPU). A Node waiter is woken twice: the kernel wakes the addon's waiter thread, which wakes the event loop through the thread-safe function (eventfd + epoll), and only then do the promise continuations run. ` +
-        `Every native peer pays the same two wake-ups (best peer: ${best.library.name}, p50 ${formatUs(best.latency.p50)} µs; lockwright FlockStore ${formatUs(lockwright.p50)} µs). Only a wait on the JS thread itself (synchronous flock, 18–31 µs in native.md §6.4) is faster, and it blocks the event loop. ` +
-        'A reachable target is "within 1.2× of the best native peer, p99 under 1 ms".',
+      '**Where a hand-off spends its time:** a C waiter resumes as soon as the kernel wakes it. A Node waiter is woken twice: the kernel wakes the waiter thread blocked in flock/semtimedop, which wakes the event loop (a thread-safe function: a queue under a mutex and a uv_async_t, i.e. eventfd + epoll), and only then does the JavaScript continuation run. ' +
+        'Every native peer pays the same two wake-ups; the rest is scheduling on a shared 2-vCPU VM, where the waiter thread, the event loop and the holder often wait for the same CPU (the p99 column).',
     );
   }
 
@@ -95,7 +113,7 @@ export async function handoff({ quick, workspace, limits }: BenchContext): Promi
     title: 'Cross-process hand-off latency',
     method:
       `A holder process releases; a waiter blocked in the library's acquire in another process resumes in JavaScript. Microseconds from just before the holder's release call to the waiter's resume (CLOCK_MONOTONIC in both). ` +
-      `Up to ${formatNumber(kernelBudget.count)} hand-offs per row (blocking libraries; pollers: as many as fit in ${pollerBudget.seconds} s). ` +
+      `Up to ${formatNumber(kernelBudget.count * HANDOFF_RUNS)} hand-offs per row (blocking libraries; pollers: as many as fit in ${formatNumber(pollerBudget.seconds * HANDOFF_RUNS)} s). ` +
       `The holder releases 1 ms after the waiter said it is about to wait, plus, for pollers, a random part of their poll interval. "× kernel" divides p50 by the C hand-off on the same primitive.`,
     tables: [
       {

@@ -4,7 +4,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { FlockStore, LockFactory, LockManager, channelNames, type Lock } from '../../dist/index.js';
 import type { BenchContext } from '../harness/context.js';
-import type { Section } from '../harness/report.js';
+import type { Section, Target } from '../harness/report.js';
 import { formatNumber, formatRatio, median, timedRound } from '../harness/stats.js';
 
 const CHANNELS = [
@@ -67,6 +67,15 @@ export async function instrumentation({ quick, workspace }: BenchContext): Promi
   }
   const medians = rates.map(median);
   const bare = medians[0]!;
+  const managed = medians[2]!;
+  const targets: Target[] = [
+    {
+      issue: 6,
+      goal: 'No regression: a LockManager collecting metrics costs ≤ 1.15× a bare `Lock` (FlockStore acquire+release)',
+      measured: `${formatRatio(bare / managed)} (${formatNumber(1e6 / managed, 2)} µs vs ${formatNumber(1e6 / bare, 2)} µs)`,
+      met: bare / managed <= 1.15,
+    },
+  ];
   return {
     title: 'Instrumentation overhead',
     method: `FlockStore, one process, nobody else: \`await lock.acquire(); await lock.release()\` in a loop; median of ${budget.rounds} rounds of ${budget.roundMs} ms per row, the rows' rounds interleaved.`,
@@ -80,5 +89,6 @@ export async function instrumentation({ quick, workspace }: BenchContext): Promi
       `Events seen by the counting subscriber: ${formatNumber(events)}; acquisitions counted by the LockManager's metrics: ${formatNumber(counted)}.`,
       'Without subscribers `Lock` checks `hasSubscribers` once per event and builds no message. With one, every acquire is traced (TracingChannel.tracePromise: five events and a context object) and every release publishes one message.',
     ],
+    targets,
   };
 }

@@ -88,7 +88,8 @@ export async function scale({ quick, workspace }: BenchContext): Promise<Section
       ]);
       if (native) {
         targets.push({
-          goal: `${formatNumber(waiterCount)} waiters on one resource cost one kernel waiter thread (${library.name})`,
+          issue: 6,
+          goal: `No regression: ${formatNumber(waiterCount)} waiters on one resource cost one kernel waiter thread (${library.name})`,
           measured: `${native.waiterThreads} waiter thread(s), ${native.pendingWaits} kernel wait(s); ${waiting.threads} threads created in all`,
           met: native.waiterThreads === 1 && native.pendingWaits === 1,
         });

@@ -19,10 +19,12 @@ import { lifetimeAccess, type Key } from './key.js';
 import {
   isBlockingSharedLockStore,
   isBlockingStore,
+  isImmediateStore,
   isSharedLockStore,
   verifiesDelete,
   type BlockingSharedLockStore,
   type BlockingStore,
+  type ImmediateStore,
   type PersistingStore,
 } from './store.js';
 import {
@@ -122,10 +124,17 @@ const published = new WeakSet<object>();
  */
 const STORE_SETTLES_GRACE_MS = 1_000;
 
+/** What the fast paths return: settled promises, the same every time. */
+const TRUE: Promise<boolean> = Promise.resolve(true);
+const FALSE: Promise<boolean> = Promise.resolve(false);
+const DONE: Promise<void> = Promise.resolve();
+
 export class Lock implements AsyncDisposable {
   readonly key: Key;
   readonly #kind: HoldingKind;
   readonly #store: PersistingStore;
+  /** The store again when it decides on this thread (the fast paths), else null. */
+  readonly #immediate: ImmediateStore | null;
   readonly #ttl: number | null;
   readonly #autoRelease: boolean;
   readonly #autoRefresh: boolean;
@@ -153,6 +162,7 @@ export class Lock implements AsyncDisposable {
     options = parseOptions(options, 'Lock options', LOCK_OPTIONS);
     this.key = key;
     this.#store = store;
+    this.#immediate = isImmediateStore(store) ? store : null;
     this.#ttl = options.ttl === undefined ? null : parseOptionalTtl(options.ttl, 'options.ttl');
     for (const name of ['autoRelease', 'autoRefresh'] as const) {
       if (options[name] !== undefined && typeof options[name] !== 'boolean') {
@@ -188,12 +198,97 @@ export class Lock implements AsyncDisposable {
     return this.#traced('shared', options);
   }
 
-  async #traced(mode: Mode, options: AcquireOptions | undefined): Promise<boolean> {
-    const wait = parseAcquireOptions(options);
-    wait.signal?.throwIfAborted();
-    if (!this.#kind.channels.acquire.hasSubscribers) return this.#acquire(mode, wait);
+  #traced(mode: Mode, options: AcquireOptions | undefined): Promise<boolean> {
+    let wait: ParsedAcquireOptions;
+    try {
+      wait = parseAcquireOptions(options);
+      wait.signal?.throwIfAborted();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const tracing = this.#kind.channels.acquire;
+    if (!tracing.hasSubscribers) return this.#acquireNow(mode, wait);
     const message: AcquireMessage = this.#message(mode, wait.blocking);
-    return this.#kind.channels.acquire.tracePromise(() => this.#acquire(mode, wait), message);
+    return tracing.tracePromise(() => this.#acquireNow(mode, wait), message);
+  }
+
+  /**
+   * The fast path: a lock not held, on a store that decides on this thread (flock,
+   * semop), is taken or refused in this call, with no await and nothing allocated that
+   * nobody reads. Everything else (a held lock, a busy lock to wait for, an acquire in
+   * progress, stores that expire or go over the network) takes #acquire.
+   */
+  #acquireNow(mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {
+    const store = this.#immediate;
+    if (store === null || this.#mode !== null || this.#acquiring !== 0 || this.#orphaned) return this.#acquire(mode, wait);
+    const started = this.#kind.channels.conflict.hasSubscribers ? performance.now() : 0;
+    this.key.resetLifetime();
+    let held: boolean | null;
+    try {
+      held = store.saveNow(this.key, mode === 'shared', wait.blocking);
+    } catch (error) {
+      this.#log('warn', 'Failed to acquire the "{resource}" {noun}.', { error });
+      return Promise.reject(new this.#kind.AcquiringError(`Failed to acquire the "${this.key.resource}" ${this.#kind.noun}.`, { cause: error }));
+    }
+    if (held === null || (held === false && wait.blocking)) {
+      // A plain blocking acquire (no timeout, no signal: nothing for #bounded to bound)
+      // waits in the store and resumes in as few turns as it can: a hand-off's latency.
+      if (wait.timeout === undefined && !wait.signal) return this.#waitNow(store, mode, wait, held === false);
+      return this.#acquire(mode, wait);
+    }
+    if (held === false) {
+      this.#noteConflict(mode, wait, started);
+      this.#endHolding(null);
+      return FALSE;
+    }
+    this.#onHeld(mode);
+    if (this.#logger) this.#log('debug', `Successfully acquired the "{resource}" {noun}${mode === 'shared' ? ' for reading' : ''}.`);
+    // What refresh() does on a store whose locks do not expire: the key keeps no expiry.
+    if (this.#ttl !== null) this.#confirmRefresh(this.#ttl);
+    return TRUE;
+  }
+
+  /** #acquire for a lock not held, on an ImmediateStore, without limits. */
+  #waitNow(store: ImmediateStore, mode: Mode, wait: ParsedAcquireOptions, busy: boolean): Promise<boolean> {
+    const started = performance.now();
+    this.#acquiring++;
+    let pending: Promise<void>;
+    try {
+      const shared = mode === 'shared';
+      if (busy) pending = store.waitAfterBusy(this.key, shared);
+      else pending = shared ? (store as unknown as BlockingSharedLockStore).waitAndSaveRead(this.key) : (store as unknown as BlockingStore).waitAndSave(this.key);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    return pending.then(
+      () => {
+        this.#onHeld(mode);
+        this.#acquireEnded();
+        if (this.#logger) this.#log('debug', `Successfully acquired the "{resource}" {noun}${mode === 'shared' ? ' for reading' : ''}.`);
+        if (this.#ttl !== null) this.#confirmRefresh(this.#ttl);
+        return true;
+      },
+      (error: unknown) => {
+        if (error instanceof LockConflictedError) {
+          this.#noteConflict(mode, wait, started);
+          this.#endHolding(null);
+          this.#acquireEnded();
+          throw error;
+        }
+        this.#acquireEnded();
+        this.#log('warn', 'Failed to acquire the "{resource}" {noun}.', { error });
+        throw new this.#kind.AcquiringError(`Failed to acquire the "${this.key.resource}" ${this.#kind.noun}.`, { cause: error });
+      },
+    );
+  }
+
+  /** The end of an acquire that took the fast paths' turns (#acquire's finally, without the lifetime request). */
+  #acquireEnded(): void {
+    this.#acquiring--;
+    if (this.#orphaned && this.#acquiring === 0) {
+      this.#orphaned = false;
+      if (this.#mode === null) void this.#deleteQuietly();
+    }
   }
 
   async #acquire(mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {
@@ -394,13 +489,17 @@ export class Lock implements AsyncDisposable {
    * in the other mode before (a refused promotion): half-held states are bugs waiting.
    */
   async #onConflict(mode: Mode, wait: ParsedAcquireOptions, started: number, wasHeld: boolean): Promise<void> {
+    this.#noteConflict(mode, wait, started);
+    if (wasHeld) await this.#releaseQuietly();
+    this.#endHolding(null);
+  }
+
+  #noteConflict(mode: Mode, wait: ParsedAcquireOptions, started: number): void {
     this.#log('info', 'Failed to acquire the "{resource}" {noun}. Someone else already acquired the {noun}.');
     if (this.#kind.channels.conflict.hasSubscribers) {
       const waitedMs = performance.now() - started;
       this.#kind.channels.conflict.publish({ ...this.#message(mode, wait.blocking), reason: wait.blocking ? 'timeout' : 'busy', waitedMs });
     }
-    if (wasHeld) await this.#releaseQuietly();
-    this.#endHolding(null);
   }
 
   /**
@@ -442,8 +541,7 @@ export class Lock implements AsyncDisposable {
         );
       }
       this.#armExpiryTimer();
-      if (this.#kind.channels.refresh.hasSubscribers) this.#kind.channels.refresh.publish(this.#message(this.#mode ?? 'exclusive', false));
-      this.#log('debug', `Expiration defined for "{resource}" {noun} for ${formatDuration(effective)}.`);
+      this.#confirmRefresh(effective);
     } catch (error) {
       const current = this.#holding === holding;
       // Unknown outcome or refusal: the lifetime stays what it was before the request.
@@ -459,6 +557,12 @@ export class Lock implements AsyncDisposable {
       this.#log('warn', 'Failed to define an expiration for the "{resource}" {noun}.', { error });
       throw new this.#kind.AcquiringError(`Failed to define an expiration for the "${this.key.resource}" ${this.#kind.noun}.`, { cause: error });
     }
+  }
+
+  /** A confirmed refresh, told to the channel and the logger. */
+  #confirmRefresh(effective: number): void {
+    if (this.#kind.channels.refresh.hasSubscribers) this.#kind.channels.refresh.publish(this.#message(this.#mode ?? 'exclusive', false));
+    if (this.#logger) this.#log('debug', `Expiration defined for "{resource}" {noun} for ${formatDuration(effective)}.`);
   }
 
   /**
@@ -520,14 +624,34 @@ export class Lock implements AsyncDisposable {
    * Releases the lock; a no-op when this lock does not hold it.
    * @throws LockReleasingError when the store failed or still shows it held.
    */
-  async release(): Promise<void> {
+  release(): Promise<void> {
+    const store = this.#immediate;
+    if (store === null) return this.#release();
+    // The fast path: a store that releases on this thread settles the release in this call.
+    try {
+      try {
+        store.deleteNow(this.key);
+      } catch (error) {
+        throw this.#releasingError(error);
+      }
+      const mode = this.#mode;
+      const heldSince = this.#heldSince;
+      this.#endHolding(() => new DOMException(`The "${this.key.resource}" ${this.#kind.noun} was released.`, 'AbortError'));
+      this.#released(mode, heldSince);
+      return DONE;
+    } catch (error) {
+      this.#log('warn', 'Failed to release the "{resource}" {noun}.', { error });
+      return Promise.reject(error);
+    }
+  }
+
+  async #release(): Promise<void> {
     const resource = this.key.resource;
     try {
       try {
         await this.#store.delete(this.key);
       } catch (error) {
-        if (error instanceof LockReleasingError) throw error;
-        throw new this.#kind.ReleasingError(`Failed to release the "${resource}" ${this.#kind.noun}.`, { cause: error });
+        throw this.#releasingError(error);
       }
       const mode = this.#mode;
       const heldSince = this.#heldSince;
@@ -539,14 +663,27 @@ export class Lock implements AsyncDisposable {
         throw new this.#kind.ReleasingError(`Failed to release the "${resource}" ${this.#kind.noun}.`, { cause: error });
       }
       if (stillHeld) throw new this.#kind.ReleasingError(`Failed to release the "${resource}" ${this.#kind.noun}, the resource is still locked.`);
-      if (mode !== null && this.#kind.channels.release.hasSubscribers) {
-        this.#kind.channels.release.publish({ ...this.#message(mode, false), heldMs: heldSince === null ? null : performance.now() - heldSince });
-      }
-      this.#log('debug', 'Successfully released the "{resource}" {noun}.');
+      this.#released(mode, heldSince);
     } catch (error) {
       this.#log('warn', 'Failed to release the "{resource}" {noun}.', { error });
       throw error;
     }
+  }
+
+  #releasingError(error: unknown): Error {
+    if (error instanceof LockReleasingError) return error;
+    return new this.#kind.ReleasingError(`Failed to release the "${this.key.resource}" ${this.#kind.noun}.`, { cause: error });
+  }
+
+  /** A release confirmed by the store, told to the channel and the logger. */
+  #released(mode: Mode | null, heldSince: number | null): void {
+    if (mode !== null && this.#kind.channels.release.hasSubscribers) {
+      // A fresh message object: adding the field costs less than spreading a copy.
+      const message = this.#message(mode, false) as LockMessage & { heldMs: number | null };
+      message.heldMs = heldSince === null ? null : performance.now() - heldSince;
+      this.#kind.channels.release.publish(message);
+    }
+    this.#log('debug', 'Successfully released the "{resource}" {noun}.');
   }
 
   async #releaseQuietly(): Promise<void> {

@@ -59,6 +59,36 @@ export interface VerifiedDeleteStore extends PersistingStore {
   readonly verifiesDelete: true;
 }
 
+/**
+ * A store that takes a free lock and gives one back on the calling thread, with no
+ * promise in between (the local stores: one flock or semop call). `Lock` settles an
+ * acquire of a free lock and a release in the call that asks, with no extra turns.
+ * Its locks never expire, and its delete() is verified (no exists() check after it).
+ */
+export interface ImmediateStore extends VerifiedDeleteStore {
+  /**
+   * save() (or saveRead() when `shared`) done now: true when `key` holds the lock (also
+   * when it already did), false when another owner holds it. Null when the call cannot be
+   * decided here: a blocking call (`blocking`) must queue behind this process's earlier
+   * waiters, or another call of the same key is in progress; use the promise methods.
+   * @throws a storage error, as save() rejects with.
+   */
+  saveNow(key: Key, shared: boolean, blocking: boolean): boolean | null;
+  /**
+   * waitAndSave() (or waitAndSaveRead() when `shared`) right after saveNow() found the
+   * lock busy (false, not null), in the same turn: queues without trying again.
+   */
+  waitAfterBusy(key: Key, shared: boolean): Promise<void>;
+  /** delete() done now. @throws a storage error, as delete() rejects with. */
+  deleteNow(key: Key): void;
+  /** putOffExpiration() is a no-op that only checks its TTL. */
+  readonly expires: false;
+}
+
+export function isImmediateStore(store: PersistingStore): store is ImmediateStore {
+  return typeof (store as Partial<ImmediateStore>).saveNow === 'function';
+}
+
 export function verifiesDelete(store: PersistingStore): store is VerifiedDeleteStore {
   return (store as Partial<VerifiedDeleteStore>).verifiesDelete === true;
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { catchError, native, tempDir } from './helpers.js';
+import { catchError, native, sleep, tempDir } from './helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let n = 0;
@@ -175,6 +175,88 @@ describe('tryLock', () => {
     for (const h of [stale, probe2]) h.close();
   });
 
+  // A grant skips the path lookup while the lock file's ctime and link count are as last
+  // confirmed (and that ctime is from an earlier second). Unlinking or moving the file
+  // changes both or one of them, so a kept handle still never locks a deleted inode.
+  it('never locks a deleted or moved lock file through a kept handle, also when grants skip the path lookup', async () => {
+    const deleted = lockPath();
+    const moved = lockPath();
+    const keptDeleted = native.openFlock(deleted, 0o600);
+    const keptMoved = native.openFlock(moved, 0o600);
+    // The fast check trusts a ctime from an earlier second at once (finer ones need a tick).
+    const ctimeSecond = (p: string) => Math.floor(fs.statSync(p).ctimeMs / 1000);
+    const newest = Math.max(ctimeSecond(deleted), ctimeSecond(moved));
+    while (Math.floor(Date.now() / 1000) <= newest) await sleep(20);
+    const round = (shared: boolean) => {
+      for (const h of [keptDeleted, keptMoved]) {
+        expect(h.tryLock(shared)).toBe(true);
+        h.unlock();
+      }
+    };
+    const fastCapable = process.platform === 'linux' && [0xef53, 0x01021994, 0x58465342, 0x9123683e].includes(Number(fs.statfsSync(tmp.dir).type));
+    if (fastCapable) {
+      // A grant confirms by lookup until the kernel's coarse clock (which may lag Date.now()
+      // by a tick) has passed the ctime's second; from then on grants skip the lookup.
+      let settled = false;
+      for (let tries = 0; tries < 100 && !settled; tries++) {
+        const before = native.stats().pathChecks;
+        round(false);
+        settled = native.stats().pathChecks === before;
+        if (!settled) await sleep(20);
+      }
+      const checks = native.stats().pathChecks;
+      for (let i = 0; i < 5; i++) round(i % 2 === 1);
+      expect(native.stats().pathChecks).toBe(checks);
+    } else {
+      round(false);
+    }
+
+    // The deletion protocol: unlink only while holding the lock exclusively, then close.
+    const holder = native.openFlock(deleted, 0o600);
+    expect(holder.tryLock(false)).toBe(true);
+    fs.unlinkSync(deleted);
+    holder.close();
+    expect(keptDeleted.tryLock(false)).toBe(true); // not on the deleted inode:
+    expect(fs.existsSync(deleted)).toBe(true);
+    const probeDeleted = native.openFlock(deleted, 0o600);
+    expect(probeDeleted.tryLock(false)).toBe(false); // the file the path names is the one held
+
+    // Moved away (its link count stays 1) and a new file put in its place.
+    const mover = native.openFlock(moved, 0o600);
+    expect(mover.tryLock(false)).toBe(true);
+    fs.renameSync(moved, moved + '.moved');
+    fs.writeFileSync(moved, '');
+    mover.close();
+    expect(keptMoved.tryLock(false)).toBe(true);
+    const probeMoved = native.openFlock(moved, 0o600);
+    expect(probeMoved.tryLock(true)).toBe(false);
+    for (const h of [keptDeleted, keptMoved, probeDeleted, probeMoved]) h.close();
+  });
+
+  it('a blocked wait never ends holding a lock file deleted or moved while it waited', async () => {
+    for (const change of ['unlink', 'move'] as const) {
+      const p = lockPath();
+      const holder = native.openFlock(p, 0o600);
+      expect(holder.tryLock(false)).toBe(true);
+      const waiter = native.openFlock(p, 0o600);
+      const granted = new Promise<boolean>((resolve) => waiter.wait(false, -1, (_error, ok) => resolve(ok)));
+      await sleep(20); // usually blocked in the kernel by now; the outcome must hold either way
+      if (change === 'unlink') {
+        fs.unlinkSync(p);
+      } else {
+        fs.renameSync(p, p + '.moved');
+        fs.writeFileSync(p, '');
+      }
+      holder.close();
+      expect(await granted).toBe(true);
+      const probe = native.openFlock(p, 0o600);
+      expect(probe.tryLock(true)).toBe(false); // the waiter holds the file the path names
+      waiter.close();
+      expect(probe.tryLock(true)).toBe(true);
+      probe.close();
+    }
+  });
+
   it('resolves a relative path once, at open', () => {
     const cwd = process.cwd();
     process.chdir(tmp.dir);
@@ -200,7 +282,7 @@ describe('module', () => {
     expect(Number.isInteger(sig)).toBe(true);
     if (process.platform === 'linux') expect(sig).toBeGreaterThan(32);
     expect(Object.keys(native.stats()).sort()).toEqual(
-      ['idleWaiterThreads', 'openHandles', 'pendingWaits', 'waiterThreads'].sort(),
+      ['idleWaiterThreads', 'openHandles', 'pathChecks', 'pendingWaits', 'waiterThreads'].sort(),
     );
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError, LockConflictedError, LockStorageError, describeValue } from '../../core/errors.js';
 import { validateTtl } from '../../core/duration.js';
 import type { Key } from '../../core/key.js';
-import type { BlockingSharedLockStore, BlockingStore, WaitOptions } from '../../core/store.js';
+import type { BlockingSharedLockStore, BlockingStore, ImmediateStore, WaitOptions } from '../../core/store.js';
 import { loadNative, type FlockHandle, type NativeBinding } from '../../native.js';
 import { flockFileName } from './flock-file-name.js';
 import { HeldStates } from './held-state.js';
@@ -16,6 +16,12 @@ import { defaultLockDir, prepareLockDir, preparePrivateLockDir } from './lock-di
 import { storageError } from './native-errors.js';
 
 const held = new HeldStates<FlockState>('lockwright:flock', 'FlockStore');
+
+/** What the synchronous paths return: a settled promise, the same every time. */
+const DONE: Promise<void> = Promise.resolve();
+
+/** The in-process wait queue of a lock file and mode. */
+const queueId = (path: string, shared: boolean) => `${shared ? 'S' : 'X'}${path}`;
 
 interface FlockState {
   handle: FlockHandle;
@@ -56,10 +62,15 @@ function recycle(handle: FlockHandle): void {
   idleHandles.give(handle.path, handle);
 }
 
-export class FlockStore implements BlockingStore, BlockingSharedLockStore {
+export class FlockStore implements BlockingStore, BlockingSharedLockStore, ImmediateStore {
   readonly dir: string;
   readonly mode: number;
+  /** delete() leaves nothing held: Lock.release() needs no exists() check after it. */
+  readonly verifiesDelete = true as const;
+  /** flock locks last until released or until the process dies. */
+  readonly expires = false as const;
   readonly #native: NativeBinding;
+  readonly #paths = new WeakMap<Key, string>();
 
   constructor(options: string | FlockStoreOptions = {}) {
     const parsed = typeof options === 'string' ? { dir: options } : options;
@@ -80,27 +91,44 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
     return join(this.dir, flockFileName(resource));
   }
 
-  async save(key: Key): Promise<void> {
-    return this.#lock(key, false, null);
+  save(key: Key): Promise<void> {
+    return this.#saveNow(key, false);
   }
 
-  async saveRead(key: Key): Promise<void> {
-    return this.#lock(key, true, null);
+  saveRead(key: Key): Promise<void> {
+    return this.#saveNow(key, true);
   }
 
-  async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
-    return this.#lock(key, false, options);
+  waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
+    return turns.run(key, options, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, false, left));
   }
 
-  async waitAndSaveRead(key: Key, options: WaitOptions = {}): Promise<void> {
-    return this.#lock(key, true, options);
+  waitAndSaveRead(key: Key, options: WaitOptions = {}): Promise<void> {
+    return turns.run(key, options, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, true, left));
   }
 
-  async delete(key: Key): Promise<void> {
+  /** ImmediateStore: a save decided on this thread (Lock's fast path). */
+  saveNow(key: Key, shared: boolean, blocking: boolean): boolean | null {
+    // Another blocking call of this key is in progress: it decides first.
+    if (blocking && turns.busy(key)) return null;
+    return this.#tryNow(key, shared, blocking);
+  }
+
+  /** ImmediateStore: saveNow() just found the lock busy; queue without a second try. */
+  waitAfterBusy(key: Key, shared: boolean): Promise<void> {
+    return turns.run(key, {}, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, shared, left, true));
+  }
+
+  delete(key: Key): Promise<void> {
+    this.deleteNow(key);
+    return DONE;
+  }
+
+  /** ImmediateStore: unlocks now; the handle stays open a moment for reuse. */
+  deleteNow(key: Key): void {
     const state = held.peek(key);
-    held.remove(key);
-    if (!state) return;
-    recycle(state.handle);
+    held.remove(key); // also state this store never created
+    if (state) recycle(state.handle);
   }
 
   /** Local knowledge: this key holds an flock lock that only it can release. */
@@ -113,46 +141,81 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore {
     validateTtl(ttl);
   }
 
-  async #lock(key: Key, shared: boolean, wait: WaitOptions | null): Promise<void> {
-    if (wait === null) return this.#lockNow(key, shared, null);
-    return turns.run(key, wait, `the "${key.resource}" lock`, (left) => this.#lockNow(key, shared, left));
+  #saveNow(key: Key, shared: boolean): Promise<void> {
+    try {
+      if (!this.#tryNow(key, shared, false)) throw this.#conflict(key);
+      return DONE;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  async #lockNow(key: Key, shared: boolean, wait: WaitOptions | null): Promise<void> {
+  /**
+   * One non-blocking attempt: true when `key` holds the lock (also when it already did),
+   * false when another owner holds it, null when a blocking call must queue behind this
+   * process's earlier waiters instead.
+   */
+  #tryNow(key: Key, shared: boolean, blocking: boolean): boolean | null {
     const current = held.get(key);
-    if (current?.shared === shared) return;
-    wait?.signal?.throwIfAborted();
-    const path = current?.handle.path ?? this.pathFor(key.resource);
-    const queueId = `${shared ? 'S' : 'X'}${path}`;
+    if (current?.shared === shared) return true;
+    const path = current?.handle.path ?? this.#pathOf(key);
     // A blocking waiter does not jump ahead of this process's earlier waiters.
-    if (current || wait === null || queues.waiting(queueId) === 0) {
-      // Converting the mode of a held lock reuses its handle; the kernel drops the old
-      // lock before converting, so a refused conversion leaves nothing held.
-      if (current) held.remove(key);
-      const handle = current?.handle ?? this.#open(path);
-      let granted: boolean;
-      try {
-        granted = handle.tryLock(shared);
-      } catch (error) {
-        handle.close();
-        throw storageError(error, `Cannot lock "${path}"`);
+    if (!current && blocking && queues.waiting(queueId(path, shared)) > 0) return null;
+    // Converting the mode of a held lock reuses its handle; the kernel drops the old
+    // lock before converting, so a refused conversion leaves nothing held.
+    if (current) held.remove(key);
+    const handle = current?.handle ?? this.#open(path);
+    let granted: boolean;
+    try {
+      granted = handle.tryLock(shared);
+    } catch (error) {
+      handle.close();
+      throw storageError(error, `Cannot lock "${path}"`);
+    }
+    if (granted) {
+      this.#hold(key, handle, shared);
+      return true;
+    }
+    recycle(handle);
+    return false;
+  }
+
+  /** A blocking call's turn: locked now, or queued for the kernel wait (one turn on grant). */
+  #lockOrWait(key: Key, shared: boolean, wait: WaitOptions, busy = false): Promise<void> {
+    try {
+      if (!busy) {
+        const current = held.get(key);
+        if (current?.shared === shared) return DONE;
+        wait.signal?.throwIfAborted();
+        if (this.#tryNow(key, shared, true)) return DONE;
       }
-      if (granted) return this.#hold(key, handle, shared);
-      recycle(handle);
+      if (wait.timeout === 0) throw this.#conflict(key);
+      const path = this.#pathOf(key);
+      const queue = queues.get(queueId(path, shared), () => this.#waitSource(path, shared));
+      return queue.wait(wait, `the "${key.resource}" lock`).then((handle) => {
+        // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
+        // keep one grant, never overwrite (and so leak) the other.
+        const meanwhile = held.peek(key);
+        if (meanwhile) {
+          held.remove(key);
+          recycle(meanwhile.handle);
+        }
+        this.#hold(key, handle, shared);
+      });
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (wait === null || wait.timeout === 0) {
-      throw new LockConflictedError(`The "${key.resource}" lock is held by another owner (${path}).`);
-    }
-    const queue = queues.get(queueId, () => this.#waitSource(path, shared));
-    const handle = await queue.wait(wait, `the "${key.resource}" lock`);
-    // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
-    // keep one grant, never overwrite (and so leak) the other.
-    const meanwhile = held.peek(key);
-    if (meanwhile) {
-      held.remove(key);
-      recycle(meanwhile.handle);
-    }
-    this.#hold(key, handle, shared);
+  }
+
+  #conflict(key: Key): LockConflictedError {
+    return new LockConflictedError(`The "${key.resource}" lock is held by another owner (${this.#pathOf(key)}).`);
+  }
+
+  /** pathFor(), hashed once per key (a Lock keeps its key for its whole life). */
+  #pathOf(key: Key): string {
+    let path = this.#paths.get(key);
+    if (path === undefined) this.#paths.set(key, (path = this.pathFor(key.resource)));
+    return path;
   }
 
   #hold(key: Key, handle: FlockHandle, shared: boolean): void {

@@ -14,15 +14,38 @@ export class KeyTurns {
   // The end of the last turn taken per key; these promises never reject.
   readonly #tails = new WeakMap<Key, Promise<void>>();
 
+  /** Whether a blocking call of `key` is in progress (or queued). */
+  busy(key: Key): boolean {
+    return this.#tails.has(key);
+  }
+
   /** Runs `fn` once the key's earlier blocking calls are done, with what is left of `wait`. */
-  async run<T>(key: Key, wait: WaitOptions, describe: string, fn: (wait: WaitOptions) => Promise<T>): Promise<T> {
+  run<T>(key: Key, wait: WaitOptions, describe: string, fn: (wait: WaitOptions) => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key);
+    if (previous) return this.#runAfter(previous, key, wait, describe, fn);
+    // The common case, nobody else's turn: `fn`'s own promise, with no turn in between
+    // (a hand-off resumes that much sooner); the turn ends when it settles.
+    let result: Promise<T>;
+    try {
+      result = fn(wait);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    const end = () => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    };
+    const tail: Promise<void> = result.then(end, end);
+    this.#tails.set(key, tail);
+    return result;
+  }
+
+  async #runAfter<T>(previous: Promise<void>, key: Key, wait: WaitOptions, describe: string, fn: (wait: WaitOptions) => Promise<T>): Promise<T> {
     let done!: () => void;
     const turn = new Promise<void>((resolve) => (done = resolve));
-    const tail = previous ? previous.then(() => turn) : turn;
+    const tail = previous.then(() => turn);
     this.#tails.set(key, tail);
     try {
-      return await fn(previous ? await waitForTurn(previous, wait, describe) : wait);
+      return await fn(await waitForTurn(previous, wait, describe));
     } finally {
       done();
       if (this.#tails.get(key) === tail) this.#tails.delete(key);

@@ -4,7 +4,7 @@
 import { InvalidArgumentError, LockConflictedError, LockStorageError, NotSupportedError, describeValue } from '../../core/errors.js';
 import { validateTtl } from '../../core/duration.js';
 import type { Key } from '../../core/key.js';
-import type { BlockingStore, WaitOptions } from '../../core/store.js';
+import type { BlockingStore, ImmediateStore, WaitOptions } from '../../core/store.js';
 import { loadNative, type NativeBinding, type SemaphoreHandle } from '../../native.js';
 import { HeldStates } from './held-state.js';
 import { IdleHandlePool } from './idle-handle-pool.js';
@@ -14,6 +14,9 @@ import { storageError } from './native-errors.js';
 import { semaphoreIdentity, type SemaphoreIdentity } from './semaphore-key.js';
 
 const held = new HeldStates<SemaphoreHandle>('lockwright:semaphore', 'SemaphoreStore');
+
+/** What the synchronous paths return: a settled promise, the same every time. */
+const DONE: Promise<void> = Promise.resolve();
 
 export interface SemaphoreStoreOptions {
   /** Permission bits of the semaphore sets this store creates. Default 0o600 (this user only). */
@@ -48,10 +51,15 @@ function isStaleSet(error: unknown): boolean {
   return code === 'EIDRM' || code === 'EINVAL';
 }
 
-export class SemaphoreStore implements BlockingStore {
+export class SemaphoreStore implements BlockingStore, ImmediateStore {
   readonly mode: number;
   readonly namespace: string;
+  /** delete() leaves nothing held: Lock.release() needs no exists() check after it. */
+  readonly verifiesDelete = true as const;
+  /** Semaphore locks last until released or until the process dies. */
+  readonly expires = false as const;
   readonly #native: NativeBinding;
+  readonly #identities = new WeakMap<Key, SemaphoreIdentity>();
 
   constructor(options: SemaphoreStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -77,17 +85,44 @@ export class SemaphoreStore implements BlockingStore {
     this.namespace = namespace;
   }
 
-  async save(key: Key): Promise<void> {
-    return this.#lock(key, null);
+  save(key: Key): Promise<void> {
+    try {
+      if (!this.#tryNow(key, false)) throw this.#conflict(key);
+      return DONE;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
-    return this.#lock(key, options);
+  waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
+    return turns.run(key, options, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, left));
   }
 
-  async delete(key: Key): Promise<void> {
+  /** ImmediateStore: a save decided on this thread (Lock's fast path). Exclusive only. */
+  saveNow(key: Key, _shared: boolean, blocking: boolean): boolean | null {
+    // Another blocking call of this key is in progress: it decides first.
+    if (blocking && turns.busy(key)) return null;
+    return this.#tryNow(key, blocking);
+  }
+
+  /** ImmediateStore: saveNow() just found the lock busy; queue without a second try. */
+  waitAfterBusy(key: Key): Promise<void> {
+    return turns.run(key, {}, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, left, true));
+  }
+
+  delete(key: Key): Promise<void> {
+    try {
+      this.deleteNow(key);
+      return DONE;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** ImmediateStore: releases now; the handle stays open a moment for reuse. */
+  deleteNow(key: Key): void {
     const handle = held.peek(key);
-    held.remove(key);
+    held.remove(key); // also state this store never created
     if (!handle) return;
     try {
       handle.unlock();
@@ -123,29 +158,53 @@ export class SemaphoreStore implements BlockingStore {
     validateTtl(ttl);
   }
 
-  async #lock(key: Key, wait: WaitOptions | null): Promise<void> {
-    if (wait === null) return this.#lockNow(key, null);
-    return turns.run(key, wait, `the "${key.resource}" lock`, (left) => this.#lockNow(key, left));
+  /**
+   * One non-blocking attempt: true when `key` holds the lock (also when it already did),
+   * false when another owner holds it, null when a blocking call must queue behind this
+   * process's earlier waiters instead.
+   */
+  #tryNow(key: Key, blocking: boolean): boolean | null {
+    if (held.get(key)) return true;
+    const identity = this.#identityOf(key);
+    // A blocking waiter does not jump ahead of this process's earlier waiters.
+    if (blocking && queues.waiting(String(identity.key)) > 0) return null;
+    const handle = this.#tryAcquire(identity, key.resource);
+    if (!handle) return false;
+    this.#hold(key, handle);
+    return true;
   }
 
-  async #lockNow(key: Key, wait: WaitOptions | null): Promise<void> {
-    if (held.get(key)) return;
-    wait?.signal?.throwIfAborted();
-    const identity = semaphoreIdentity(this.namespace, key.resource);
-    const queueId = String(identity.key);
-    if (wait === null || queues.waiting(queueId) === 0) {
-      const handle = this.#tryAcquire(identity, key.resource);
-      if (handle) return this.#hold(key, handle);
+  /** A blocking call's turn: locked now, or queued for the kernel wait (one turn on grant). */
+  #lockOrWait(key: Key, wait: WaitOptions, busy = false): Promise<void> {
+    try {
+      if (!busy) {
+        if (held.get(key)) return DONE;
+        wait.signal?.throwIfAborted();
+        if (this.#tryNow(key, true)) return DONE;
+      }
+      if (wait.timeout === 0) throw this.#conflict(key);
+      const identity = this.#identityOf(key);
+      const queue = queues.get(String(identity.key), () => this.#waitSource(identity, key.resource));
+      return queue.wait(wait, `the "${key.resource}" lock`).then((handle) => {
+        // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
+        // keep one hold, never overwrite (and so leak) the other.
+        if (held.peek(key)) return recycle(handle);
+        this.#hold(key, handle);
+      });
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (wait === null || wait.timeout === 0) {
-      throw new LockConflictedError(`The "${key.resource}" lock is held by another owner (System V key 0x${identity.key.toString(16)}).`);
-    }
-    const queue = queues.get(queueId, () => this.#waitSource(identity, key.resource));
-    const handle = await queue.wait(wait, `the "${key.resource}" lock`);
-    // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
-    // keep one hold, never overwrite (and so leak) the other.
-    if (held.peek(key)) return recycle(handle);
-    this.#hold(key, handle);
+  }
+
+  #conflict(key: Key): LockConflictedError {
+    return new LockConflictedError(`The "${key.resource}" lock is held by another owner (System V key 0x${this.#identityOf(key).key.toString(16)}).`);
+  }
+
+  /** semaphoreIdentity(), hashed once per key (a Lock keeps its key for its whole life). */
+  #identityOf(key: Key): SemaphoreIdentity {
+    let identity = this.#identities.get(key);
+    if (identity === undefined) this.#identities.set(key, (identity = semaphoreIdentity(this.namespace, key.resource)));
+    return identity;
   }
 
   #hold(key: Key, handle: SemaphoreHandle): void {
