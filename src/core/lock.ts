@@ -209,7 +209,43 @@ export class Lock implements AsyncDisposable {
     const tracing = this.#kind.channels.acquire;
     if (!tracing.hasSubscribers) return this.#acquireNow(mode, wait);
     const message: AcquireMessage = this.#message(mode, wait.blocking);
-    return tracing.tracePromise(() => this.#acquireNow(mode, wait), message);
+    // tracePromise's events (start, end, then asyncStart and asyncEnd with the result),
+    // in its order and with its stores, but an answer the fast path already has is
+    // published at once: no promise and no turn of the event loop spent on tracing.
+    const { start, end, asyncStart, asyncEnd, error } = tracing;
+    let known: boolean | null = null;
+    let pending: Promise<boolean>;
+    try {
+      pending = start.runStores(message, () => {
+        try {
+          const result = this.#acquireNow(mode, wait);
+          known = result === TRUE ? true : result === FALSE ? false : null;
+          return result;
+        } finally {
+          end.publish(message);
+        }
+      });
+    } catch (failure) {
+      // acquire() rejects, never throws (a bound store whose transform threw, say).
+      pending = Promise.reject(failure);
+    }
+    const settle = (result: boolean) => {
+      message.result = result;
+      asyncStart.publish(message);
+      asyncEnd.publish(message);
+      return result;
+    };
+    if (known !== null) {
+      settle(known);
+      return pending;
+    }
+    return pending.then(settle, (failure: unknown) => {
+      message.error = failure;
+      error.publish(message);
+      asyncStart.publish(message);
+      asyncEnd.publish(message);
+      throw failure;
+    });
   }
 
   /**

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InMemoryStore, Key, LockFactory, channelNames, type LockMessage } from '../../src/index.js';
+import { FlockStore, InMemoryStore, Key, LockFactory, channelNames, channels, type LockMessage } from '../../src/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 type Event = [string, LockMessage & Record<string, unknown>];
 
@@ -52,6 +53,40 @@ describe('diagnostics channels', () => {
     expect(recorder.events[4]![1]).toMatchObject({ reason: 'busy' });
     expect(recorder.events[5]![1].result).toBe(false);
     expect(recorder.events[7]![1].heldMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('traces the fast path of a local store (settled in the call) in tracePromise\'s order, with the result', async () => {
+    const seen: string[] = [];
+    const handlers = {
+      start: (m: unknown) => seen.push(`start ${(m as LockMessage).resource}`),
+      end: () => seen.push('end'),
+      asyncStart: (m: unknown) => seen.push(`asyncStart ${(m as { result?: boolean }).result}`),
+      asyncEnd: (m: unknown) => seen.push(`asyncEnd ${(m as { result?: boolean }).result}`),
+      error: () => seen.push('error'),
+    };
+    channels.acquire.subscribe(handlers);
+    try {
+      const factory = new LockFactory(new FlockStore(tempDir()));
+      const lock = factory.createLock('fast');
+      const held = lock.acquire();
+      // Published before the caller's first await: the answer was known in the call.
+      expect(seen).toEqual(['start fast', 'end', 'asyncStart true', 'asyncEnd true']);
+      expect(await held).toBe(true);
+      expect(await factory.createLock('fast').acquire()).toBe(false);
+      await lock.release();
+      expect(seen.slice(4)).toEqual(['start fast', 'end', 'asyncStart false', 'asyncEnd false']);
+      // A wait the fast path cannot settle is traced when it settles.
+      const holder = factory.createLock('slow');
+      await holder.acquire();
+      seen.length = 0;
+      const waiting = factory.createLock('slow').acquire({ timeout: 20_000 });
+      expect(seen).toEqual(['start slow', 'end']);
+      await holder.release();
+      expect(await waiting).toBe(true);
+      expect(seen).toEqual(['start slow', 'end', 'asyncStart true', 'asyncEnd true']);
+    } finally {
+      channels.acquire.unsubscribe(handlers);
+    }
   });
 
   it('reports a timed-out wait as a conflict with reason "timeout" and the time waited', async () => {
