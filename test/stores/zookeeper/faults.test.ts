@@ -22,7 +22,10 @@ describe('ZookeeperStore across a server restart', () => {
     const server = await ZookeeperServer.start();
     // The session must outlast the stop, the JVM's restart and the reconnect, however
     // slow a busy machine makes them: a minute (the restart itself gives up after 30 s).
-    const store = createStore(server.dsn('?session_timeout=60000&operation_timeout=2000'));
+    // A connection made while the restarted server still loads its database hangs in its
+    // handshake; the store drops it after handshake_timeout (by default half the session
+    // timeout, 30 s here), so the test sets a short one to reconnect promptly.
+    const store = createStore(server.dsn('?session_timeout=60000&operation_timeout=2000&handshake_timeout=1000'));
     const lock = new LockFactory(store).createLock('restart-kept');
     expect(await lock.acquire()).toBe(true);
     const signal = lock.signal;
@@ -32,7 +35,7 @@ describe('ZookeeperStore across a server restart', () => {
     await expect(lock.isAcquired()).rejects.toBeInstanceOf(LockStorageError);
     expect(performance.now() - started).toBeLessThan(5_000);
     await server.restart();
-    await until(async () => lock.isAcquired().catch(() => false));
+    await until(async () => lock.isAcquired().catch(() => false), 45_000);
     expect(signal.aborted).toBe(false);
     const rival = new LockFactory(createStore(server.dsn())).createLock('restart-kept');
     expect(await rival.acquire()).toBe(false);
