@@ -6,7 +6,14 @@
 // claims a handle is refused, never used. (Local keys are unserializable anyway: a
 // genuine handle cannot leave its process.)
 import { InvalidArgumentError } from '../../core/errors.js';
+import { storageError } from './native-errors.js';
 import type { Key } from '../../core/key.js';
+
+/** A System V handle that can tell whether its set still holds what it took. */
+interface VerifiableHandle {
+  verify(): boolean;
+  close(): void;
+}
 
 export class HeldStates<S extends object> {
   readonly #genuine = new WeakSet<object>();
@@ -50,5 +57,26 @@ export class HeldStates<S extends object> {
     const state = key.getState<unknown>(this.#name);
     if (typeof state === 'object' && state !== null) this.#genuine.delete(state);
     key.removeState(this.#name);
+  }
+
+  /**
+   * Whether the System V handle in `key` still holds what it took: a set removed behind
+   * our back (`ipcrm`, logind's RemoveIPC at logout) or reset took it along. A lost
+   * handle is dropped and closed (verify() forgot what it held), so `isAcquired()`
+   * turns false and the holder's signal aborts.
+   */
+  heldIntact(this: HeldStates<S & VerifiableHandle>, key: Key): boolean {
+    const handle = this.peek(key);
+    if (!handle) return false;
+    let intact: boolean;
+    try {
+      intact = handle.verify();
+    } catch (error) {
+      throw storageError(error, `Cannot check the "${key.resource}" semaphore`);
+    }
+    if (intact) return true;
+    this.remove(key);
+    handle.close();
+    return false;
   }
 }

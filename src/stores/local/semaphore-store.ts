@@ -139,18 +139,7 @@ export class SemaphoreStore implements BlockingStore, ImmediateStore {
    * `Lock.isAcquired()` turns false (and aborts `lock.signal`).
    */
   async exists(key: Key): Promise<boolean> {
-    const handle = held.peek(key);
-    if (!handle) return false;
-    let intact: boolean;
-    try {
-      intact = handle.verify();
-    } catch (error) {
-      throw storageError(error, `Cannot check the "${key.resource}" semaphore`);
-    }
-    if (intact) return true;
-    held.remove(key);
-    handle.close(); // holds nothing any more (verify() forgot the lost hold)
-    return false;
+    return held.heldIntact(key);
   }
 
   /** Semaphore locks do not expire. */

@@ -119,18 +119,7 @@ export class SysvPermitStore implements BlockingPermitStore {
    * aborts `semaphore.signal`).
    */
   async exists(key: SemaphoreKey): Promise<boolean> {
-    const handle = held.peek(key);
-    if (!handle) return false;
-    let intact: boolean;
-    try {
-      intact = handle.verify();
-    } catch (error) {
-      throw storageError(error, `Cannot check the "${key.resource}" semaphore`);
-    }
-    if (intact) return true;
-    held.remove(key);
-    handle.close(); // holds nothing any more (verify() forgot the lost permits)
-    return false;
+    return held.heldIntact(key);
   }
 
   /** Permits do not expire: nothing to put off for a holder; a key that holds none has expired. */
