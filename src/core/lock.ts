@@ -101,16 +101,41 @@ const LOCK_KIND: HoldingKind = {
   describe: (_lock, message) => message,
 };
 
-/** Set by createLockOfKind() for the one constructor call it makes. */
-let pendingKind: HoldingKind | null = null;
+/**
+ * What a LockManager's metrics see of a lock it made: the facts the channels carry, told
+ * to one collector directly. Subscribing to the channels instead would make every lock
+ * of the process (not only the manager's) build and publish its messages, and cost the
+ * manager's own locks a tracing context per acquire. Not public API.
+ */
+export interface LockObserver {
+  /** An acquire settled: true held, false busy or timed out, null failed. `startedAt` is performance.now() at the call. */
+  acquired(blocking: boolean, startedAt: number, outcome: boolean | null): void;
+  /** An acquire found the lock held, or gave up waiting for it. */
+  conflicted(resource: string): void;
+  /** A holding ended by a release (true) or a loss (false), after `heldMs`. */
+  ended(released: boolean, heldMs: number | null): void;
+  /** The lifetime ran out (while held, or before the lock could be stored). */
+  expired(): void;
+}
 
-/** For lockwright's own holders (Semaphore): a Lock that speaks of `kind`. Not public API. */
-export function createLockOfKind(kind: HoldingKind, key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger }): Lock {
-  pendingKind = kind;
+/** What createInternalLock() gives the one constructor call it makes. */
+interface Internals {
+  kind?: HoldingKind;
+  observer?: LockObserver;
+}
+
+let pendingInternals: Internals | null = null;
+
+/**
+ * For lockwright's own holders: a Lock that speaks of another `kind` (Semaphore), or
+ * tells an `observer` what happens to it (LockManager's metrics). Not public API.
+ */
+export function createInternalLock(internals: Internals, key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger }): Lock {
+  pendingInternals = internals;
   try {
     return new Lock(key, store, options);
   } finally {
-    pendingKind = null;
+    pendingInternals = null;
   }
 }
 
@@ -132,6 +157,7 @@ const DONE: Promise<void> = Promise.resolve();
 export class Lock implements AsyncDisposable {
   readonly key: Key;
   readonly #kind: HoldingKind;
+  readonly #observer: LockObserver | null;
   readonly #store: PersistingStore;
   /** The store again when it decides on this thread (the fast paths), else null. */
   readonly #immediate: ImmediateStore | null;
@@ -157,8 +183,9 @@ export class Lock implements AsyncDisposable {
   #orphaned = false;
 
   constructor(key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger } = {}) {
-    this.#kind = pendingKind ?? LOCK_KIND;
-    pendingKind = null;
+    this.#kind = pendingInternals?.kind ?? LOCK_KIND;
+    this.#observer = pendingInternals?.observer ?? null;
+    pendingInternals = null;
     options = parseOptions(options, 'Lock options', LOCK_OPTIONS);
     this.key = key;
     this.#store = store;
@@ -206,8 +233,24 @@ export class Lock implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
+    const observer = this.#observer;
+    if (observer === null) return this.#kind.channels.acquire.hasSubscribers ? this.#tracedAcquire(mode, wait) : this.#acquireNow(mode, wait);
+    const startedAt = performance.now();
+    const result = this.#kind.channels.acquire.hasSubscribers ? this.#tracedAcquire(mode, wait) : this.#acquireNow(mode, wait);
+    // The fast path's answers are the settled TRUE and FALSE: told at once, with no turn.
+    if (result === TRUE || result === FALSE) observer.acquired(wait.blocking, startedAt, result === TRUE);
+    else {
+      result.then(
+        (held) => observer.acquired(wait.blocking, startedAt, held),
+        () => observer.acquired(wait.blocking, startedAt, null),
+      );
+    }
+    return result;
+  }
+
+  /** acquire() published on the acquire TracingChannel (someone subscribes to it). */
+  #tracedAcquire(mode: Mode, wait: ParsedAcquireOptions): Promise<boolean> {
     const tracing = this.#kind.channels.acquire;
-    if (!tracing.hasSubscribers) return this.#acquireNow(mode, wait);
     const message: AcquireMessage = this.#message(mode, wait.blocking);
     // tracePromise's events (start, end, then asyncStart and asyncEnd with the result),
     // in its order and with its stores, but an answer the fast path already has is
@@ -361,8 +404,9 @@ export class Lock implements AsyncDisposable {
         if (wait.blocking) throw error;
         return false;
       }
-      if (error instanceof LockExpiredError && !published.has(error) && this.#kind.channels.expired.hasSubscribers) {
-        this.#kind.channels.expired.publish({ ...this.#message(mode, wait.blocking), error });
+      if (error instanceof LockExpiredError && !published.has(error)) {
+        this.#observer?.expired();
+        if (this.#kind.channels.expired.hasSubscribers) this.#kind.channels.expired.publish({ ...this.#message(mode, wait.blocking), error });
       }
       if (wait.signal?.aborted && error === wait.signal.reason) throw error;
       this.#log('warn', 'Failed to acquire the "{resource}" {noun}.', { error });
@@ -532,6 +576,7 @@ export class Lock implements AsyncDisposable {
 
   #noteConflict(mode: Mode, wait: ParsedAcquireOptions, started: number): void {
     this.#log('info', 'Failed to acquire the "{resource}" {noun}. Someone else already acquired the {noun}.');
+    this.#observer?.conflicted(this.key.resource);
     if (this.#kind.channels.conflict.hasSubscribers) {
       const waitedMs = performance.now() - started;
       this.#kind.channels.conflict.publish({ ...this.#message(mode, wait.blocking), reason: wait.blocking ? 'timeout' : 'busy', waitedMs });
@@ -713,6 +758,7 @@ export class Lock implements AsyncDisposable {
 
   /** A release confirmed by the store, told to the channel and the logger. */
   #released(mode: Mode | null, heldSince: number | null): void {
+    if (mode !== null && this.#observer !== null) this.#observer.ended(true, heldSince === null ? null : performance.now() - heldSince);
     if (mode !== null && this.#kind.channels.release.hasSubscribers) {
       // A fresh message object: adding the field costs less than spreading a copy.
       const message = this.#message(mode, false) as LockMessage & { heldMs: number | null };
@@ -769,6 +815,10 @@ export class Lock implements AsyncDisposable {
     const heldSince = this.#heldSince;
     this.#endHolding(() => error);
     if (typeof error === 'object' && error !== null) published.add(error);
+    if (this.#observer !== null) {
+      if (error instanceof LockExpiredError) this.#observer.expired();
+      this.#observer.ended(false, heldSince === null ? null : performance.now() - heldSince);
+    }
     const message = this.#message(mode, false);
     if (error instanceof LockExpiredError && this.#kind.channels.expired.hasSubscribers) this.#kind.channels.expired.publish({ ...message, error });
     if (this.#kind.channels.lost.hasSubscribers) {

@@ -16,16 +16,15 @@ export interface Distribution {
 }
 
 export class Histogram {
-  readonly #counts = new Map<number, number>();
+  /** Counts per bucket: a flat array, so that a sample costs an index and an increment. */
+  readonly #counts = new Float64Array(BUCKETS);
   #count = 0;
   #sum = 0;
   #max = 0;
 
   record(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) return;
-    const us = Math.round(ms * 1000);
-    const index = bucketOf(us);
-    this.#counts.set(index, (this.#counts.get(index) ?? 0) + 1);
+    if (!(ms >= 0) || ms === Infinity) return; // NaN, negative, infinite: not a duration
+    this.#counts[bucketOf(Math.min(Math.round(ms * 1000), Number.MAX_VALUE))]!++;
     this.#count++;
     this.#sum += ms;
     if (ms > this.#max) this.#max = ms;
@@ -40,17 +39,24 @@ export class Histogram {
     if (this.#count === 0) return 0;
     const rank = Math.ceil((p / 100) * this.#count);
     let seen = 0;
-    for (const index of [...this.#counts.keys()].sort((a, b) => a - b)) {
-      seen += this.#counts.get(index)!;
+    for (let index = 0; index < BUCKETS; index++) {
+      seen += this.#counts[index]!;
       if (seen >= rank) return Math.min(upperBoundOf(index) / 1000, this.#max);
     }
     return this.#max;
   }
 }
 
+/**
+ * Buckets for every exponent a double can reach in µs (2^1024), so that no sample falls
+ * outside; 8 KiB per histogram.
+ */
+const BUCKETS = LINEAR_LIMIT + (1024 - 4) * SUB_BUCKETS;
+
 function bucketOf(us: number): number {
   if (us < LINEAR_LIMIT) return us;
-  const exponent = Math.floor(Math.log2(us));
+  // clz32 for what fits 32 bits (up to 71 minutes), log2 beyond.
+  const exponent = us < 2 ** 32 ? 31 - Math.clz32(us) : Math.floor(Math.log2(us));
   const mantissa = Math.floor(us / 2 ** (exponent - 3)) - SUB_BUCKETS; // 0..7
   return LINEAR_LIMIT + (exponent - 4) * SUB_BUCKETS + mantissa;
 }

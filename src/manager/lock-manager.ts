@@ -4,7 +4,7 @@
 import { formatDuration, parseDuration, type Duration } from '../core/duration.js';
 import { InvalidArgumentError, LockConflictedError, describeValue } from '../core/errors.js';
 import { Key } from '../core/key.js';
-import { LOCK_OPTION_KEYS, Lock, type LockOptions } from '../core/lock.js';
+import { LOCK_OPTION_KEYS, Lock, createInternalLock, type LockOptions } from '../core/lock.js';
 import { MultiLock, canonicalResources } from '../core/multi-lock.js';
 import { parseOptions } from '../core/options.js';
 import { isBlockingStore, type PersistingStore } from '../core/store.js';
@@ -73,14 +73,12 @@ export class LockManager {
 
   createLock(name: string, options?: LockOptions): Lock {
     options = parseOptions(options, 'createLock() options', LOCK_OPTION_KEYS);
-    const lock = new Lock(new Key(this.resourceFor(name)), this.store, {
+    return createInternalLock(this.#metrics ? { observer: this.#metrics } : {}, new Key(this.resourceFor(name)), this.store, {
       ttl: options.ttl === undefined ? this.config.ttl : options.ttl,
       ...(options.autoRelease !== undefined && { autoRelease: options.autoRelease }),
       ...(options.autoRefresh !== undefined && { autoRefresh: options.autoRefresh }),
       ...(this.config.logger && { logger: this.config.logger }),
     });
-    this.#metrics?.track(lock);
-    return lock;
   }
 
   /**

@@ -1,8 +1,7 @@
-// LockManager metrics, collected as a subscriber of the diagnostics channels and only
-// for the locks its manager created. Memory stays bounded whatever the traffic.
-import diagnostics from 'node:diagnostics_channel';
-import { channelNames, type AcquireMessage, type LockMessage, type LostMessage, type ReleaseMessage } from '../core/diagnostics.js';
-import type { Lock } from '../core/lock.js';
+// LockManager metrics: what happens to the locks its manager created, told by the locks
+// themselves (LockObserver), not by subscribing to the diagnostics channels, which would
+// make every lock of the process publish. Memory stays bounded whatever the traffic.
+import type { LockObserver } from '../core/lock.js';
 import { Histogram, type Distribution } from './histogram.js';
 import { TopCounts } from './top-counts.js';
 
@@ -27,57 +26,38 @@ export interface LockMetrics {
   conflictsByResource: Array<{ resource: string; count: number }>;
 }
 
-export class MetricsCollector {
-  readonly #locks = new WeakSet<Lock>();
-  readonly #started = new WeakMap<object, number>();
+export class MetricsCollector implements LockObserver {
   readonly #acquireLatency = new Histogram();
   readonly #waitTime = new Histogram();
   readonly #holdDuration = new Histogram();
   readonly #conflictsByResource = new TopCounts();
   readonly #counters = { acquired: 0, conflicts: 0, released: 0, lost: 0, expired: 0 };
-  readonly #subscriptions: Array<[string, (message: unknown) => void]> = [];
+  /** After close(), nothing more is counted (snapshots show what was). */
+  #closed = false;
 
-  constructor() {
-    const on = (name: string, handler: (message: LockMessage) => void) => {
-      const wrapped = (message: unknown) => {
-        if (this.#locks.has((message as LockMessage).lock)) handler(message as LockMessage);
-      };
-      diagnostics.subscribe(name, wrapped);
-      this.#subscriptions.push([name, wrapped]);
-    };
-    on('tracing:lockwright:lock:acquire:start', (m) => this.#started.set(m, performance.now()));
-    // asyncEnd follows both outcomes of the traced promise (error is published before it).
-    on('tracing:lockwright:lock:acquire:asyncEnd', (m) => this.#onAcquired(m as AcquireMessage));
-    on(channelNames.conflict, (m) => {
-      this.#counters.conflicts++;
-      this.#conflictsByResource.add(m.resource);
-    });
-    on(channelNames.release, (m) => {
-      this.#counters.released++;
-      const held = (m as ReleaseMessage).heldMs;
-      if (held !== null) this.#holdDuration.record(held);
-    });
-    on(channelNames.lost, (m) => {
-      this.#counters.lost++;
-      const held = (m as LostMessage).heldMs;
-      if (held !== null) this.#holdDuration.record(held);
-    });
-    on(channelNames.expired, () => this.#counters.expired++);
-  }
-
-  /** Counts this lock's events from now on. */
-  track(lock: Lock): void {
-    this.#locks.add(lock);
-  }
-
-  #onAcquired(message: AcquireMessage): void {
-    const started = this.#started.get(message);
-    if (started === undefined) return;
-    this.#started.delete(message);
-    const took = performance.now() - started;
+  acquired(blocking: boolean, startedAt: number, outcome: boolean | null): void {
+    if (this.#closed) return;
+    const took = performance.now() - startedAt;
     this.#acquireLatency.record(took);
-    if (message.blocking) this.#waitTime.record(took);
-    if (message.result === true) this.#counters.acquired++;
+    if (blocking) this.#waitTime.record(took);
+    if (outcome === true) this.#counters.acquired++;
+  }
+
+  conflicted(resource: string): void {
+    if (this.#closed) return;
+    this.#counters.conflicts++;
+    this.#conflictsByResource.add(resource);
+  }
+
+  ended(released: boolean, heldMs: number | null): void {
+    if (this.#closed) return;
+    if (released) this.#counters.released++;
+    else this.#counters.lost++;
+    if (heldMs !== null) this.#holdDuration.record(heldMs);
+  }
+
+  expired(): void {
+    if (!this.#closed) this.#counters.expired++;
   }
 
   snapshot(): LockMetrics {
@@ -91,7 +71,6 @@ export class MetricsCollector {
   }
 
   close(): void {
-    for (const [name, handler] of this.#subscriptions) diagnostics.unsubscribe(name, handler);
-    this.#subscriptions.length = 0;
+    this.#closed = true;
   }
 }

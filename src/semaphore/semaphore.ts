@@ -7,7 +7,7 @@
 import { semaphoreChannels, type LockMessage, type SemaphoreMessage } from '../core/diagnostics.js';
 import { type Duration } from '../core/duration.js';
 import { InvalidArgumentError, SemaphoreAcquiringError, SemaphoreExpiredError, SemaphoreReleasingError, describeValue } from '../core/errors.js';
-import { createLockOfKind, type HoldingKind, type Lock, type Logger } from '../core/lock.js';
+import { createInternalLock, type HoldingKind, type Lock, type Logger } from '../core/lock.js';
 import { parseOptions } from '../core/options.js';
 import type { AcquireOptions } from '../core/wait.js';
 import { isPermitStore, type PermitStore } from './permit-store.js';
@@ -67,7 +67,7 @@ export class Semaphore implements AsyncDisposable {
     options = parseOptions(options, 'Semaphore options', [...SEMAPHORE_OPTION_KEYS, 'logger']);
     this.key = key;
     this.store = store;
-    this.#lock = createLockOfKind(SEMAPHORE_KIND, key, new PermitsAsLockStore(store), options);
+    this.#lock = createInternalLock({ kind: SEMAPHORE_KIND }, key, new PermitsAsLockStore(store), options);
     owners.set(this.#lock, this);
   }
 

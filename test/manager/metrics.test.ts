@@ -2,7 +2,8 @@
 // wait times, percentiles and the mean of the histograms, the bound on per-resource
 // conflict counts, and close() really closing the connections a DSN store opened.
 import { describe, expect, it } from 'vitest';
-import { InMemoryStore, Key, LockConflictedError, LockExpiredError } from '../../src/index.js';
+import diagnostics from 'node:diagnostics_channel';
+import { InMemoryStore, Key, Lock, LockConflictedError, LockExpiredError, channelNames, channels } from '../../src/index.js';
 import { Histogram } from '../../src/manager/histogram.js';
 import { LockManager } from '../../src/manager/lock-manager.js';
 import { TopCounts } from '../../src/manager/top-counts.js';
@@ -31,6 +32,18 @@ describe('Histogram', () => {
     for (const bad of [-1, Number.NaN, Infinity]) h.record(bad);
     h.record(5);
     expect(h.snapshot()).toMatchObject({ count: 1, mean: 5, max: 5 });
+  });
+
+  it('places samples of any size, from 0 to the largest double, in its buckets', () => {
+    const h = new Histogram();
+    for (const ms of [0, 0.0004, 71 * 60_000, 2 ** 40, Number.MAX_VALUE]) h.record(ms);
+    const d = h.snapshot();
+    expect(d.count).toBe(5);
+    expect(d.max).toBe(Number.MAX_VALUE);
+    expect(h.percentile(40)).toBe(0); // 0 and 0.4 µs round to the 0 µs bucket
+    expect(h.percentile(60)).toBeGreaterThanOrEqual(71 * 60_000);
+    expect(h.percentile(60)).toBeLessThanOrEqual(71 * 60_000 * 1.125);
+    expect(h.percentile(100)).toBe(Number.MAX_VALUE);
   });
 });
 
@@ -108,6 +121,56 @@ describe('LockManager metrics', () => {
     expect(m.metrics().conflicts).toBe((25 * 26) / 2);
     for (const holder of holders) await holder.release();
     await m.close();
+  });
+});
+
+describe('LockManager metrics without the diagnostics channels', () => {
+  it('are told by its own locks: collecting subscribes to no channel, and other locks stay unobserved', async () => {
+    const store = new InMemoryStore();
+    const m = memoryManager(store);
+    // A manager collecting metrics leaves every channel without subscribers: the locks
+    // of the rest of the process build no messages on its account.
+    for (const channel of [channels.conflict, channels.release, channels.lost, channels.expired, channels.acquire.start, channels.acquire.asyncEnd]) {
+      expect(channel.hasSubscribers).toBe(false);
+    }
+    const other = new Lock(new Key('not-the-managers'), store);
+    expect(await other.acquire()).toBe(true);
+    await other.release();
+    const mine = m.createLock('mine');
+    expect(await mine.acquire()).toBe(true);
+    expect(await m.createLock('mine').acquire()).toBe(false);
+    await mine.release();
+    expect(m.metrics()).toMatchObject({ acquired: 1, conflicts: 1, released: 1, lost: 0, expired: 0 });
+    expect(m.metrics().acquireLatencyMs.count).toBe(2);
+    await m.close();
+  });
+
+  it('count the same with a channel subscriber beside them, and nothing after close()', async () => {
+    const m = memoryManager();
+    const seen: string[] = [];
+    const onConflict = () => seen.push('conflict');
+    const onRelease = () => seen.push('release');
+    const onAcquireEnd = (message: unknown) => seen.push(`acquired:${(message as { result?: boolean }).result}`);
+    diagnostics.subscribe(channelNames.conflict, onConflict);
+    diagnostics.subscribe(channelNames.release, onRelease);
+    diagnostics.subscribe('tracing:lockwright:lock:acquire:asyncEnd', onAcquireEnd);
+    try {
+      const holder = m.createLock('shared-view');
+      expect(await holder.acquire()).toBe(true);
+      await expect(m.createLock('shared-view').acquire({ timeout: 0 })).resolves.toBe(false);
+      await holder.release();
+      expect(seen).toEqual(['acquired:true', 'conflict', 'acquired:false', 'release']);
+      expect(m.metrics()).toMatchObject({ acquired: 1, conflicts: 1, released: 1 });
+      expect(m.metrics().waitTimeMs.count).toBe(1); // the timed acquire was a blocking one
+      await m.close();
+      expect(await holder.acquire()).toBe(true);
+      await holder.release();
+      expect(m.metrics()).toMatchObject({ acquired: 1, conflicts: 1, released: 1 });
+    } finally {
+      diagnostics.unsubscribe(channelNames.conflict, onConflict);
+      diagnostics.unsubscribe(channelNames.release, onRelease);
+      diagnostics.unsubscribe('tracing:lockwright:lock:acquire:asyncEnd', onAcquireEnd);
+    }
   });
 });
 
