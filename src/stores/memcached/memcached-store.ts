@@ -4,8 +4,10 @@
 // Memcached cannot notify: ../wait-queue.ts) and three deliberate differences, each for
 // safety:
 // - Memcached counts whole seconds on a clock that ticks once a second, so an item given
-//   n seconds lives between n-1 and n. Symfony sends ceil(ttl); we send one second more,
-//   so that the server never frees a lock before its holder's key says it expired. For
+//   n seconds lives between n-1 and n, and less when the tick runs late (a busy server:
+//   0.4 s late was seen on a loaded 2-CPU machine). Symfony sends ceil(ttl); we send two
+//   seconds more, so that the server does not free a lock before its holder's key says it
+//   expired, even with a tick up to a second late. For
 //   the same reason a TTL under a second, which Symfony refuses, is kept: the key expires
 //   on time, and the server keeps the item a little longer (at least the 1 s it counts).
 // - Memcached reads an exptime above 30 days as a Unix time. Symfony passes the seconds
@@ -211,11 +213,15 @@ export function memcachedKey(key: Key): string {
 }
 
 /**
- * Memcached exptime for `ttl` ms: whole seconds rounded up as Symfony does, plus one
- * for the server's once-a-second clock; beyond 30 days, a Unix time (see the top).
+ * Memcached exptime for `ttl` ms: whole seconds rounded up as Symfony does, plus two
+ * for the server's once-a-second clock and a late tick of it; beyond 30 days, a Unix
+ * time (see the top).
  */
+/** Seconds added to every exptime: one for the whole-second clock, one for a late tick. */
+const CLOCK_MARGIN_S = 2;
+
 export function exptime(ttl: number, now = Date.now()): number {
-  const seconds = Math.ceil(ttl / 1_000) + 1;
+  const seconds = Math.ceil(ttl / 1_000) + CLOCK_MARGIN_S;
   return seconds > MAX_RELATIVE_EXPTIME ? Math.floor(now / 1_000) + seconds : seconds;
 }
 
