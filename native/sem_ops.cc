@@ -27,7 +27,7 @@ std::string SemModeOctal(unsigned mode) {
 void SetSemError(SysError* err, int e, const char* call, int key) {
   if (e == EIDRM || e == EINVAL) {
     err->Set(e, call, nullptr,
-             "System V semaphore set of key " + SemKeyHex(key) + " was removed (lock lost), " +
+             "System V semaphore set of key " + SemKeyHex(key) + " was removed (what it held is lost), " +
                  call);
   } else {
     err->Set(e, call);

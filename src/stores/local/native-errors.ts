@@ -11,7 +11,7 @@ export function storageError(error: unknown, doing: string): Error {
   if (!isNativeError(error)) return error instanceof Error ? error : new LockStorageError(`${doing}: ${String(error)}`);
   let hint = '';
   if (error.code === 'EIDRM' || (error.code === 'EINVAL' && error.syscall.startsWith('sem'))) {
-    hint = ' The semaphore set was removed (by ipcrm, or by systemd-logind RemoveIPC at logout): the lock is lost.';
+    hint = ' The semaphore set was removed (by ipcrm, or by systemd-logind RemoveIPC at logout): the lock or permits it held are lost.';
   } else if (error.code === 'ELOOP') {
     hint = ' The lock file is a symbolic link; lockwright never follows links in lock directories.';
   } else if (error.code === 'EMFILE' || error.code === 'ENFILE') {

@@ -75,7 +75,7 @@ describe('SemaphoreStore errors through the store API', () => {
     expect(error).toBeInstanceOf(LockStorageError);
     expect((error as InstanceType<typeof LockStorageError>).code).toBe('LOCK_STORAGE_FAILED');
     expect(error!.cause?.code).toBe('EIDRM');
-    expect(error!.message).toMatch(/removed .*the lock is lost/);
+    expect(error!.message).toMatch(/removed .*the lock or permits it held are lost/);
   });
 
   it('rejects with LockStorageError (cause EEXIST) when another set sits on the key (a collision)', async () => {
