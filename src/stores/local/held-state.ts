@@ -1,10 +1,11 @@
-// What a local store keeps in a Key: a live native handle. Key.fromJSON() can put any
-// JSON under the same state name (a forged `{ handle: {...}, shared: false }`), and a
-// store that trusted it would answer "already held" with nothing locked (issue 9,
-// item 4). So each store registers the state objects it creates in a WeakSet, which
-// nothing outside this module can add to, and trusts only those: state that merely
-// claims a handle is refused, never used. (Local keys are unserializable anyway: a
-// genuine handle cannot leave its process.)
+// What a local store keeps for a Key: a live native handle. It lives in a WeakMap of
+// this module, not in the key's own state: Key.fromJSON() can put any JSON in a key's
+// state (a forged `{ handle: {...}, shared: false }` under the store's name), and a store
+// that trusted it would answer "already held" with nothing locked (issue 9, item 4).
+// Nothing outside this module can write the map, so what it holds is genuine; state
+// under the store's name in the key itself can only be forged, and is refused. (Local
+// keys are unserializable anyway: a genuine handle cannot leave its process.) One
+// WeakMap operation per get, set or remove: these run on every acquire and release.
 import { InvalidArgumentError } from '../../core/errors.js';
 import { storageError } from './native-errors.js';
 import type { Key } from '../../core/key.js';
@@ -16,47 +17,44 @@ interface VerifiableHandle {
 }
 
 export class HeldStates<S extends object> {
-  readonly #genuine = new WeakSet<object>();
+  readonly #held = new WeakMap<Key, S>();
   readonly #name: string;
   readonly #store: string;
 
-  /** `name`: the key state name; `store`: the store class, for messages. */
+  /** `name`: the key state name a forged key would carry; `store`: the store class, for messages. */
   constructor(name: string, store: string) {
     this.#name = name;
     this.#store = store;
   }
 
   /**
-   * The state a store of this kind created in `key`, undefined when there is none.
-   * @throws InvalidArgumentError when `key` carries state no such store created.
+   * The state a store of this kind created for `key`, undefined when there is none.
+   * @throws InvalidArgumentError when `key` carries state under this store's name, which
+   * only Key.fromJSON() or a hand could have put there.
    */
   get(key: Key): S | undefined {
-    const state = key.getState<unknown>(this.#name);
-    if (state === undefined || state === null) return undefined;
-    if (typeof state === 'object' && this.#genuine.has(state)) return state as S;
+    const state = this.#held.get(key);
+    if (state !== undefined) return state;
+    if (!key.hasState(this.#name)) return undefined;
     throw new InvalidArgumentError(
       `The key of the "${key.resource}" lock carries ${this.#store} state that no ${this.#store} in this process created ` +
         '(restored with Key.fromJSON(), or set by hand). Local locks live in the process that took them: create a new Lock instead.',
     );
   }
 
-  /** Like get(), but state this store never created counts as nothing held. */
+  /** Like get(), but forged state counts as nothing held. */
   peek(key: Key): S | undefined {
-    const state = key.getState<unknown>(this.#name);
-    return typeof state === 'object' && state !== null && this.#genuine.has(state) ? (state as S) : undefined;
+    return this.#held.get(key);
   }
 
   set(key: Key, state: S): void {
-    this.#genuine.add(state);
-    key.setState(this.#name, state);
+    this.#held.set(key, state);
     key.markUnserializable();
   }
 
-  /** Drops the key's state, genuine or not. */
+  /** Drops what `key` holds here; forged state in the key itself stays refused. */
   remove(key: Key): void {
-    const state = key.getState<unknown>(this.#name);
-    if (typeof state === 'object' && state !== null) this.#genuine.delete(state);
-    key.removeState(this.#name);
+    this.#held.delete(key);
   }
 
   /**
