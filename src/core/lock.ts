@@ -183,6 +183,8 @@ export class Lock implements AsyncDisposable {
   #orphaned = false;
   /** What a store's report of a lost key calls (made once: every acquisition watches). */
   readonly #onKeyLost = (error: unknown): void => this.#lose(error);
+  /** The abort reason of a release, built only if someone reads `signal` (made once per Lock). */
+  readonly #releasedReason = (): unknown => new DOMException(`The "${this.key.resource}" ${this.#kind.noun} was released.`, 'AbortError');
 
   constructor(key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger } = {}) {
     this.#kind = pendingInternals?.kind ?? LOCK_KIND;
@@ -719,7 +721,7 @@ export class Lock implements AsyncDisposable {
       }
       const mode = this.#mode;
       const heldSince = this.#heldSince;
-      this.#endHolding(() => new DOMException(`The "${this.key.resource}" ${this.#kind.noun} was released.`, 'AbortError'));
+      this.#endHolding(this.#releasedReason);
       this.#released(mode, heldSince);
       return DONE;
     } catch (error) {
@@ -738,7 +740,7 @@ export class Lock implements AsyncDisposable {
       }
       const mode = this.#mode;
       const heldSince = this.#heldSince;
-      this.#endHolding(() => new DOMException(`The "${resource}" ${this.#kind.noun} was released.`, 'AbortError'));
+      this.#endHolding(this.#releasedReason);
       let stillHeld = false;
       try {
         if (!verifiesDelete(this.#store)) stillHeld = await this.#store.exists(this.key);

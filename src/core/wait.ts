@@ -11,13 +11,18 @@ import type { WaitOptions } from './store.js';
 export type AcquireOptions = boolean | { blocking?: boolean; signal?: AbortSignal; timeout?: Duration };
 
 export interface ParsedAcquireOptions {
-  blocking: boolean;
-  signal?: AbortSignal;
-  timeout?: number;
+  readonly blocking: boolean;
+  readonly signal?: AbortSignal;
+  readonly timeout?: number;
 }
 
+/** acquire() and acquire(true): the same frozen answers every call (nothing reads them to change them). */
+const NON_BLOCKING: ParsedAcquireOptions = Object.freeze({ blocking: false });
+const BLOCKING: ParsedAcquireOptions = Object.freeze({ blocking: true });
+
 export function parseAcquireOptions(options: AcquireOptions | undefined): ParsedAcquireOptions {
-  if (options === undefined || typeof options === 'boolean') return { blocking: options === true };
+  if (options === undefined || options === false) return NON_BLOCKING;
+  if (options === true) return BLOCKING;
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError(
       `acquire() options must be a boolean or an object { blocking, signal, timeout }; got ${describeValue(options)}.`,
@@ -28,7 +33,7 @@ export function parseAcquireOptions(options: AcquireOptions | undefined): Parsed
   if (blocking !== undefined && typeof blocking !== 'boolean') {
     throw new InvalidArgumentError(`options.blocking must be a boolean; got ${describeValue(blocking)}.`);
   }
-  const parsed: ParsedAcquireOptions = { blocking: blocking ?? (signal !== undefined || timeout !== undefined) };
+  const parsed: { blocking: boolean; signal?: AbortSignal; timeout?: number } = { blocking: blocking ?? (signal !== undefined || timeout !== undefined) };
   if (signal !== undefined) parsed.signal = validateSignal(signal, 'options.signal');
   if (timeout !== undefined) parsed.timeout = parseTimeout(timeout, 'options.timeout');
   if (blocking === false && (signal !== undefined || timeout !== undefined)) {
