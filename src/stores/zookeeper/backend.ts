@@ -32,10 +32,20 @@ function zookeeperStoreFromDsn(dsn: string): ZookeeperStore {
     return client;
   };
   const options: ZookeeperStoreOptions = {
-    // As the Java client: a connection has the session timeout shared among the hosts to
-    // get through its handshake.
-    handshakeTimeout: parsed.handshakeTimeout ?? Math.max(500, Math.floor(parsed.sessionTimeout / parsed.hosts / 2)),
+    handshakeTimeout: parsed.handshakeTimeout ?? defaultHandshakeTimeout(parsed.sessionTimeout, parsed.hosts),
   };
   if (parsed.operationTimeout !== undefined) options.operationTimeout = parsed.operationTimeout;
   return new ZookeeperStore(connect(), options, { renew: connect });
+}
+
+/**
+ * How long a DSN store's connection may take to get through its handshake: as the Java
+ * client, a share of the session timeout per host (half of it, so that a second try fits),
+ * but at most 5 s. A handshake takes milliseconds when the server can serve; one stuck
+ * longer is a server still loading its database (ZooKeeper 3.8 accepts connections
+ * before that), and waiting out half a long session there only delays the reconnect
+ * that keeps the session's locks.
+ */
+export function defaultHandshakeTimeout(sessionTimeout: number, hosts: number): number {
+  return Math.min(5_000, Math.max(500, Math.floor(sessionTimeout / hosts / 2)));
 }

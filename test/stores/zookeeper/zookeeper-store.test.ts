@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Key, LockFactory, ZookeeperStore, createStore } from '../../../src/index.js';
 import { runConformance } from '../../conformance/index.js';
 import { ZookeeperServer } from '../../helpers/zookeeper-server.js';
+import { defaultHandshakeTimeout } from '../../../src/stores/zookeeper/backend.js';
 
 const server = await ZookeeperServer.start();
 const client = await server.client();
@@ -128,6 +129,13 @@ describe('ZookeeperStore node layout (Symfony ZookeeperStore)', () => {
 });
 
 describe('zookeeper:// DSNs', () => {
+  it('default the handshake timeout to half the session per host, from 500 ms to 5 s', () => {
+    expect(defaultHandshakeTimeout(10_000, 1)).toBe(5_000);
+    expect(defaultHandshakeTimeout(60_000, 1)).toBe(5_000);
+    expect(defaultHandshakeTimeout(6_000, 3)).toBe(1_000);
+    expect(defaultHandshakeTimeout(2_000, 5)).toBe(500);
+  });
+
   it('builds a store that owns its session: close() ends it and frees its locks', async () => {
     const store = createStore(server.dsn('?session_timeout=4000&operation_timeout=3000'));
     expect(store).toBeInstanceOf(ZookeeperStore);
