@@ -12,18 +12,26 @@ interface SelectingClient {
   on(event: 'close', listener: () => void): unknown;
 }
 
-const checks = new WeakMap<RedisClient, () => Promise<void>>();
+const checks = new WeakMap<RedisClient, () => Promise<void> | undefined>();
 
 /** Makes every command of stores on `client` wait until `db` is known selected. */
 export function requireDatabase(client: RedisClient & SelectingClient, db: number, dsn: string): void {
   let checked: Promise<void> | null = null;
+  // Once the answer came, commands go out without waiting for a settled promise (a turn each).
+  let confirmed = false;
   // A new connection selects again (ioredis does it as it connects): check it again.
   client.on('close', () => {
     checked = null;
+    confirmed = false;
   });
   checks.set(client, () => {
-    checked ??= client.select(db).then(
-      () => undefined,
+    if (confirmed) return undefined;
+    if (checked) return checked;
+    const pending: Promise<void> = client.select(db).then(
+      () => {
+        // Unless the connection closed meanwhile (a new one is checked again).
+        if (checked === pending) confirmed = true;
+      },
       (error: unknown) => {
         checked = null; // a lost connection is no answer: ask again next time
         const message = String((error as Error | undefined)?.message ?? '');
@@ -34,11 +42,12 @@ export function requireDatabase(client: RedisClient & SelectingClient, db: numbe
         );
       },
     );
-    return checked;
+    checked = pending;
+    return pending;
   });
 }
 
-/** Resolves once the client's database is checked (at once for clients without a DSN's). */
+/** Resolves once the client's database is checked; undefined when it is (or when no DSN asked for one). */
 export function checkDatabase(client: RedisClient): Promise<void> | undefined {
   return checks.get(client)?.();
 }

@@ -169,7 +169,7 @@ export class RedisPermitStore implements BlockingPermitStore {
       key.resetLifetime(); // refused: the key holds nothing, so it has no lifetime
       return { granted: false, retryIn: Number(retryIn ?? -1) };
     }
-    await checkNotExpired(this as unknown as PersistingStore, key);
+    if (key.isExpired()) await checkNotExpired(this as unknown as PersistingStore, key);
     return { granted: true };
   }
 
@@ -190,7 +190,8 @@ export class RedisPermitStore implements BlockingPermitStore {
    * and this client uses it from then on.
    */
   async #eval(script: RedisScript, action: string, key: SemaphoreKey, args: Array<string | number>): Promise<unknown> {
-    await this.#databaseChecked(action, key);
+    // Once the database is confirmed (every call but a connection's first), nothing is awaited before the command goes out.
+    if (checkDatabase(this.#client) !== undefined) await this.#databaseChecked(action, key);
     const keys = permitKeys(key.resource);
     try {
       try {

@@ -36,6 +36,9 @@ import { heldByAnother } from '../key-state.js';
 
 const TOKEN = 'lockwright:redis:token';
 
+/** A granted try (shared: nobody writes to it). */
+const GRANTED: Attempt = Object.freeze({ granted: true });
+
 /** Stores whose client was made for them (createStore with a DSN): close() quits it. */
 const owningStores = new WeakSet<RedisStore>();
 
@@ -124,54 +127,76 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     if (!(await this.#trySave(key, true, null)).granted) throw heldByAnother(key);
   }
 
-  async waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
+  waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
     return this.#wait(key, false, options);
   }
 
-  async waitAndSaveRead(key: Key, options: WaitOptions = {}): Promise<void> {
+  waitAndSaveRead(key: Key, options: WaitOptions = {}): Promise<void> {
     return this.#wait(key, true, options);
   }
 
   async putOffExpiration(key: Key, ttl: number): Promise<void> {
     redisTtl(ttl, 'ttl');
     key.reduceLifetime(ttl);
-    const args = [...(await this.#clock('refresh', key)), tokenOf(key), Math.ceil(ttl)];
-    const done = await this.#eval(PUT_OFF, 'refresh', key, args);
+    const done = await this.#timed(PUT_OFF, 'refresh', key, [tokenOf(key), Math.ceil(ttl)]);
     if (done !== 1) throw heldByAnother(key);
-    await checkNotExpired(this, key);
+    if (key.isExpired()) await checkNotExpired(this, key);
   }
 
   async delete(key: Key): Promise<void> {
     const token = issuedToken(key);
     if (token === undefined) return;
-    await this.#eval(DELETE, 'release', key, [...(await this.#clock('release', key)), token, this.#direct]);
+    await this.#timed(DELETE, 'release', key, [token, this.#direct]);
     setFencingToken(key, null);
   }
 
   async exists(key: Key): Promise<boolean> {
     const token = issuedToken(key);
     if (token === undefined) return false;
-    return (await this.#eval(EXISTS, 'check', key, [...(await this.#clock('check', key)), token])) === 1;
+    return (await this.#timed(EXISTS, 'check', key, [token])) === 1;
   }
 
   /**
    * One try: granted, or how long the holder's key still lives (ms, <0 unknown).
    * `waiter`: the id to queue under in Redis when the lock is not free for it.
+   * Callers are async functions: what this throws reaches theirs as a rejection.
    */
-  async #trySave(key: Key, shared: boolean, waiter: string | null): Promise<Attempt> {
+  #trySave(key: Key, shared: boolean, waiter: string | null): Promise<Attempt> {
     const token = tokenOf(key);
     // The Lock's own TTL when it says which (one round trip: no refresh after the save).
     const ttl = redisTtl(requestedLifetime(key) ?? this.#initialTtl, 'ttl');
     key.reduceLifetime(ttl);
-    const args = [...(await this.#clock('acquire', key)), token, Math.ceil(ttl), waiter ?? '', this.#lease, this.#direct];
-    const reply = await this.#eval(shared ? SAVE_READ : SAVE, 'acquire', key, args);
-    const [status, value] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [reply, -1];
-    if (status !== 1) return { granted: false, retryIn: Number(value ?? -1) };
-    // A reader has no fencing token: it cannot write.
-    setFencingToken(key, shared ? null : BigInt(String(value)));
-    await checkNotExpired(this, key);
-    markLifetimeApplied(key, ttl);
-    return { granted: true };
+    // An exclusive try that does not queue leaves out the waiter's arguments (SAVE reads
+    // them as "no waiter"); a shared one sends them all (its direct flag grants readers).
+    const rest =
+      waiter === null && !shared
+        ? [token, Math.ceil(ttl)]
+        : [token, Math.ceil(ttl), waiter ?? '', this.#lease, this.#direct];
+    return this.#timed(shared ? SAVE_READ : SAVE, 'acquire', key, rest).then((reply) => {
+      const [status, value] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [reply, -1];
+      if (status !== 1) return { granted: false, retryIn: Number(value ?? -1) };
+      // A reader has no fencing token: it cannot write.
+      setFencingToken(key, shared ? null : BigInt(String(value)));
+      if (key.isExpired()) return checkNotExpired(this, key).then(() => GRANTED);
+      markLifetimeApplied(key, ttl);
+      return GRANTED;
+    });
+  }
+
+  /** A try of a wait: a lifetime that ran out or an outage is no answer yet, not a failure. */
+  async #attempt(key: Key, shared: boolean, waiter: string | null): Promise<Attempt> {
+    // Each try stands for a fresh acquisition: the time spent waiting is not held time.
+    key.resetLifetime();
+    try {
+      return await this.#trySave(key, shared, waiter);
+    } catch (error) {
+      // The reply came after the lifetime ran out (a pause, an outage): the grant was
+      // given back, and the lock may well be free. Only a held lock expires; try again.
+      if (error instanceof LockExpiredError) return { granted: false, retryIn: 0 };
+      // The server is away: wait through it, until the timeout or the signal.
+      if (error instanceof LockStorageError) return { granted: false, retryIn: -1, failure: error };
+      throw error;
+    }
   }
 
   async #wait(key: Key, shared: boolean, options: WaitOptions): Promise<void> {
@@ -179,21 +204,19 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     options.signal?.throwIfAborted();
     tokenOf(key); // a forged token is refused here, not retried
     const acquisition = this.#began(key);
+    const id = `${shared ? 'read' : 'write'}:${key.resource}`;
+    // A wait without limits and with nobody of this process ahead tries at once, outside
+    // the queue's machinery: a free lock costs one round trip and nothing else. Not while
+    // this store's wake-up channel is subscribed (it waited within the last second): the
+    // lock is likely contended, and the queue's first try queues it at once.
+    const tryFirst =
+      options.timeout === undefined &&
+      options.signal === undefined &&
+      !this.#notifier.subscribed &&
+      this.#waits.waiting(id) === 0;
+    if (tryFirst && (await this.#attempt(key, shared, null)).granted) return;
     const source = {
-      attempt: async (waiter: string | null): Promise<Attempt> => {
-        // Each try stands for a fresh acquisition: the time spent waiting is not held time.
-        key.resetLifetime();
-        try {
-          return await this.#trySave(key, shared, waiter);
-        } catch (error) {
-          // The reply came after the lifetime ran out (a pause, an outage): the grant was
-          // given back, and the lock may well be free. Only a held lock expires; try again.
-          if (error instanceof LockExpiredError) return { granted: false, retryIn: 0 };
-          // The server is away: wait through it, until the timeout or the signal.
-          if (error instanceof LockStorageError) return { granted: false, retryIn: -1, failure: error };
-          throw error;
-        }
-      },
+      attempt: (waiter: string | null): Promise<Attempt> => this.#attempt(key, shared, waiter),
       abandon: async () => {
         if (this.#acquisitions.get(key) === acquisition) await this.delete(key);
       },
@@ -203,30 +226,12 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
         key.resetLifetime();
         key.reduceLifetime(ttl);
         setFencingToken(key, shared ? null : BigInt(grant));
-        await checkNotExpired(this, key);
+        if (key.isExpired()) await checkNotExpired(this, key);
         markLifetimeApplied(key, ttl);
       },
-      leave: async (waiter: string) => {
-        const args = [...(await this.#clock('leave the queue of', key)), waiter, this.#direct];
-        return (await this.#eval(LEAVE, 'leave the queue of', key, args)) === 1;
-      },
+      leave: async (waiter: string) => (await this.#timed(LEAVE, 'leave the queue of', key, [waiter, this.#direct])) === 1,
     };
-    const id = `${shared ? 'read' : 'write'}:${key.resource}`;
-    const describe = `the "${key.resource}" lock`;
-    // A wait without limits and with nobody of this process ahead tries at once, outside
-    // the queue's machinery: a free lock costs one round trip and nothing else. Not while
-    // this store's wake-up channel is subscribed (it waited within the last second): the
-    // lock is likely contended, and the queue's first try queues it at once.
-    if (
-      options.timeout === undefined &&
-      options.signal === undefined &&
-      !this.#notifier.subscribed &&
-      this.#waits.waiting(id) === 0
-    ) {
-      if ((await source.attempt(null)).granted) return;
-      return this.#waits.wait(id, source, options, describe, true);
-    }
-    return this.#waits.wait(id, source, options, describe);
+    return this.#waits.wait(id, source, options, `the "${key.resource}" lock`, tryFirst);
   }
 
   #began(key: Key): number {
@@ -235,13 +240,23 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     return count;
   }
 
-  async #eval(script: LockScript, action: string, key: Key, args: Array<string | number>): Promise<unknown> {
-    await this.#databaseChecked(action, key);
-    try {
-      return await evaluate(this.#client, script, [...scriptKeys(script, key.resource), ...args]);
-    } catch (error) {
-      throw storageError(action, key.resource, error, [key.getState<string | undefined>(TOKEN) ?? '']);
+  /**
+   * Runs a script whose ARGV[1..2] say whether to use the server clock, and the client
+   * clock; `rest` follows. Once the database is confirmed and the clock probed (every
+   * call but a connection's first), nothing is awaited before the command goes out.
+   */
+  #timed(script: LockScript, action: string, key: Key, rest: Array<string | number>): Promise<unknown> {
+    const server = serverTime.get(this.#client);
+    if (server === undefined || checkDatabase(this.#client) !== undefined) {
+      return this.#clock(action, key).then((clock) => this.#send(script, action, key, [...clock, ...rest]));
     }
+    return this.#send(script, action, key, [server ? '1' : '0', Date.now(), ...rest]);
+  }
+
+  #send(script: LockScript, action: string, key: Key, args: Array<string | number>): Promise<unknown> {
+    return evaluate(this.#client, script, [...scriptKeys(script, key.resource), ...args]).then(undefined, (error: unknown) => {
+      throw storageError(action, key.resource, error, [key.getState<string | undefined>(TOKEN) ?? '']);
+    });
   }
 
   /** A DSN's database is the one selected, or nothing is sent (database-check.ts). */
