@@ -5,7 +5,9 @@
 // "stop" makes a straggler (a poller in a long backoff) report at once and abandon its
 // pending acquire, released as soon as it is granted. The critical section is
 // synchronous: a report never falls between an increment and its count, so the parent
-// can compare the counter file with the sum of the counts.
+// can compare the counter file with the sum of the counts. A counter still at the value
+// this process wrote last means nobody else held the lock in between: the process took
+// it back itself (a re-take, no hand-off to another process), counted apart.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { LockEnv } from '../harness/workspace.js';
 import { libraryById, type BenchLock } from '../libraries/index.js';
@@ -18,16 +20,18 @@ let run = 0;
 let reported = true;
 let acquisitions = 0;
 let failures = 0;
+let retakes = 0;
 
 function report(): Promise<void> {
   if (reported) return Promise.resolve();
   reported = true;
-  return send({ type: 'count', acquisitions, failures });
+  return send({ type: 'count', acquisitions, failures, retakes });
 }
 
 async function hammer(lock: BenchLock, until: bigint): Promise<void> {
   const thisRun = ++run;
-  [acquisitions, failures, reported] = [0, 0, false];
+  [acquisitions, failures, retakes, reported] = [0, 0, 0, false];
+  let written = -1; // the counter value this process wrote last
   while (now() < until) {
     try {
       await lock.acquire();
@@ -41,7 +45,9 @@ async function hammer(lock: BenchLock, until: bigint): Promise<void> {
     }
     if (now() < until) {
       const counter = Number(readFileSync(counterPath, 'utf8'));
-      writeFileSync(counterPath, String(counter + 1));
+      if (counter === written) retakes++;
+      written = counter + 1;
+      writeFileSync(counterPath, String(written));
       acquisitions++;
     }
     await lock.release();

@@ -18,6 +18,8 @@ export interface ContentionResult {
   counts: number[];
   /** Acquire calls that gave up (the library's own timeout) and were retried. */
   failures: number;
+  /** Acquisitions by the process that held the lock just before (no hand-off between processes). */
+  retakes: number;
   counter: number;
 }
 
@@ -43,6 +45,7 @@ export async function hammer(workspace: Workspace, hammers: Child[], library: Li
       seconds,
       counts: reports.map((report) => report.acquisitions as number),
       failures: reports.reduce((sum, report) => sum + (report.failures as number), 0),
+      retakes: reports.reduce((sum, report) => sum + (report.retakes as number), 0),
       counter: Number(readFileSync(counterPath, 'utf8')),
     };
   } finally {
@@ -51,6 +54,12 @@ export async function hammer(workspace: Workspace, hammers: Child[], library: Li
 }
 
 /** Table rows shared with the Redis scenario's fairness table. */
+export const CONTENTION_COLUMNS = ['library', 'acquisitions/s', 'this ÷ lockwright', 'min / max per process', 'min ÷ max', 'counter check', 're-takes'];
+
+/** What the re-takes column means, for the notes of every table that has it. */
+export const RETAKES_NOTE =
+  '**Re-takes** are acquisitions by the process that held the lock just before (the counter still at the value it wrote): it released and took the lock back before any waiting process, so no hand-off between processes was paid. A FIFO hand-off (System V semop, lockwright\'s Redis queue) makes almost none; barging (flock and fcntl in the kernel, pollers) makes many: throughput then reads the same process looping, and fairness (min ÷ max) pays for it.';
+
 export function contentionRows(results: ContentionResult[], reference: ContentionResult | undefined): { rows: string[][]; notes: string[] } {
   const notes: string[] = [];
   const rows = results.map((result) => {
@@ -71,6 +80,7 @@ export function contentionRows(results: ContentionResult[], reference: Contentio
       `${formatNumber(min)} / ${formatNumber(max)}`,
       max > 0 ? formatNumber(min / max, 2) : '–',
       correct ? `ok (${formatNumber(result.counter)})` : `**MISMATCH: file ${result.counter} ≠ ${total}**`,
+      total > 0 ? `${formatNumber((100 * result.retakes) / total, 0)} %` : '–',
     ];
   });
   return { rows, notes };
@@ -108,10 +118,11 @@ export async function contention({ quick, workspace }: BenchContext): Promise<Se
   return {
     title: `Contention and fairness (${HAMMER_PROCESSES} processes, one resource)`,
     method: `${HAMMER_PROCESSES} processes loop acquire → read, increment and write a shared counter file → release, for ${seconds} s. Throughput is the sum of acquisitions per second; min/max are acquisitions per process; the check compares the counter file with the sum of the processes' counts.`,
-    tables: [{ columns: ['library', 'acquisitions/s', 'this ÷ lockwright flock', 'min / max per process', 'min ÷ max', 'counter check'], rows }],
+    tables: [{ columns: CONTENTION_COLUMNS.map((c) => (c === 'this ÷ lockwright' ? 'this ÷ lockwright flock' : c)), rows }],
     notes: [
       ...notes,
       'flock and fcntl locks let a process that releases and re-acquires at once win against a waiter the kernel has just woken (barging); System V semop hands the lock to the sleeping waiter. How much barging skews the counts depends on scheduling: see min ÷ max.',
+      RETAKES_NOTE,
       'Waiting settings are those of the hand-off table.',
     ],
     targets,

@@ -9,7 +9,7 @@ import type { BenchContext } from '../harness/context.js';
 import type { Section } from '../harness/report.js';
 import { formatNumber } from '../harness/stats.js';
 import { kvLibraries, libraryById, type Library } from '../libraries/index.js';
-import { contentionRows, hammer, HAMMER_PROCESSES, startHammers, type ContentionResult } from './contention.js';
+import { CONTENTION_COLUMNS, contentionRows, hammer, HAMMER_PROCESSES, RETAKES_NOTE, startHammers, type ContentionResult } from './contention.js';
 import { handoffsTable, measureHandoffsEach, measurePairs, pairsTable, probe, waitsTable } from './db-common.js';
 
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
@@ -65,6 +65,7 @@ export async function memcachedZookeeper(context: BenchContext): Promise<Section
   if (failed.length > 0) notes.unshift(`**Not measured:** ${failed.join('; ')}.`);
   notes.push(
     ...fairnessTable.notes,
+    RETAKES_NOTE,
     'MemcachedStore: a pair is `add`, then `gets` + `delete` (the token is checked before deleting); a waiter polls `add`, so its hand-off lands at its next poll, and which of eight processes gets the lock is whoever polls first after a release.',
     "ZookeeperStore: a pair creates the ephemeral lock node, then reads it (token check) and deletes it; each create and delete is a write through the server's commit log (forceSync=no here: no fsync). A waiter is woken by a watch on its predecessor in the server-kept queue. `acquire(true)` first tries to create the lock node and joins the queue only when that fails, so in the fairness loop a process that releases and re-acquires at once can take the lock before the head of the queue, woken by its watch one round trip later, gets there (barging, as flock allows): the FIFO order holds among processes that are waiting, not against one that never waits.",
   );
@@ -81,7 +82,7 @@ export async function memcachedZookeeper(context: BenchContext): Promise<Section
       handoffsTable(handoffs, handoffs.find(reference('lockwright-redis'))),
       {
         caption: `Fairness (${HAMMER_PROCESSES} processes, one key, ${seconds} s)`,
-        columns: ['library', 'acquisitions/s', 'this ÷ ZookeeperStore', 'min / max per process', 'min ÷ max', 'counter check'],
+        columns: CONTENTION_COLUMNS.map((c) => (c === 'this ÷ lockwright' ? 'this ÷ ZookeeperStore' : c)),
         rows: fairnessTable.rows,
       },
     ],

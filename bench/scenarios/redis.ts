@@ -5,7 +5,7 @@ import type { BenchContext } from '../harness/context.js';
 import type { Section, Target } from '../harness/report.js';
 import { formatNumber, formatRatio, formatUs, isThenable, opsPerSecondEach, summarize, type LatencySummary } from '../harness/stats.js';
 import { redisLibraries, type Library } from '../libraries/index.js';
-import { contentionRows, hammer, HAMMER_PROCESSES, startHammers, type ContentionResult } from './contention.js';
+import { CONTENTION_COLUMNS, contentionRows, hammer, HAMMER_PROCESSES, RETAKES_NOTE, startHammers, type ContentionResult } from './contention.js';
 import { measureHandoffs, startHandoffWaiter } from './handoff.js';
 import { connectRedis, REDIS_TTL_MS } from '../libraries/redis-client.js';
 import type { Redis } from 'ioredis';
@@ -194,12 +194,13 @@ export async function redis(context: BenchContext): Promise<Section> {
       },
       {
         caption: `Fairness (${HAMMER_PROCESSES} processes, one key, ${seconds} s)`,
-        columns: ['library', 'acquisitions/s', 'this ÷ lockwright', 'min / max per process', 'min ÷ max', 'counter check'],
+        columns: CONTENTION_COLUMNS,
         rows: fairnessTable.rows,
       },
     ],
     notes: [
       ...fairnessTable.notes,
+      RETAKES_NOTE,
       "**Reading the uncontended Redis rows:** on loopback a pair costs its round trips (each about two cross-process wake-ups on this VM) plus the server's work. " +
         "Every library here makes two round trips per uncontended pair (two script calls; SET plus one script for redis-semaphore); the other commands of the last column run inside those scripts. " +
         "RedisStore keeps Symfony's data layout (a sorted set of owners, so that shared locks and PHP processes fit the same key), reads the server clock (TIME), issues a fencing token (its counter key) and checks the wait queue (EXISTS): about 11 commands inside two scripts, each call from Lua about 1 µs of server time, against one plain SET and a two-command script for redis-semaphore.",
