@@ -1,4 +1,5 @@
 // Scenario 2: uncontended acquire + release in one process, one resource, nobody else.
+import { FlockStore, Key } from '../../dist/index.js';
 import { loadNative } from '../../dist/native.js';
 import type { BenchContext } from '../harness/context.js';
 import type { Section, Target } from '../harness/report.js';
@@ -50,15 +51,32 @@ export async function uncontended({ quick, workspace, limits }: BenchContext): P
     // The addon's own try+unlock pair, under the Lock API: what the API layer costs.
     const handle = loadNative().openFlock(`${workspace.dir}/raw-addon.lock`, 0o600);
     cleanups.push(() => handle.close());
-    cases.splice(1, 0, {
-      library: 'lockwright addon, no Lock API',
-      call: 'handle.tryLock(false) + handle.unlock()',
-      kernelPairNs: pairNs.flock,
-      op: () => {
-        handle.tryLock(false);
-        handle.unlock();
+    // The store's own synchronous pair (what Lock's fast path calls), under the Lock API:
+    // the store's JavaScript (held state, idle-handle pool) without Lock's and the awaits.
+    const store = new FlockStore(workspace.dir);
+    const storeKey = new Key(workspace.resource('uncontended-store-only'));
+    cases.splice(
+      1,
+      0,
+      {
+        library: 'lockwright FlockStore, no Lock API',
+        call: 'store.saveNow(key, false, false) + store.deleteNow(key)',
+        kernelPairNs: pairNs.flock,
+        op: () => {
+          if (!store.saveNow(storeKey, false, false)) throw new Error('uncontended saveNow() refused');
+          store.deleteNow(storeKey);
+        },
       },
-    });
+      {
+        library: 'lockwright addon, no Lock API',
+        call: 'handle.tryLock(false) + handle.unlock()',
+        kernelPairNs: pairNs.flock,
+        op: () => {
+          handle.tryLock(false);
+          handle.unlock();
+        },
+      },
+    );
     const rates = await opsPerSecondEach(
       cases.map((c) => c.op),
       budget,
@@ -75,6 +93,7 @@ export async function uncontended({ quick, workspace, limits }: BenchContext): P
   const fsne = rowOf('fs-native-extensions');
   const properLockfile = rowOf('proper-lockfile');
   const addon = rowOf('lockwright addon, no Lock API');
+  const storeOnly = rowOf('lockwright FlockStore, no Lock API');
   const usOf = (row: Row) => 1e6 / row.opsPerSecond;
   const flockPairUs = usOf(lockwright);
   const semPairUs = usOf(semaphore);
@@ -100,11 +119,12 @@ export async function uncontended({ quick, workspace, limits }: BenchContext): P
   ];
 
   const addonPairUs = usOf(addon);
+  const storePairUs = usOf(storeOnly);
   const whyMissed: string[] = [];
   if (!targets.every((target) => target.met)) {
     whyMissed.push(
       `**Where lockwright's ${formatNumber(flockPairUs, 2)} µs go:** the addon's own \`tryLock\` + \`unlock\` take ${formatNumber(addonPairUs, 2)} µs: flock, an fstat that confirms the path still names the locked inode (its ctime and link count unchanged; a path lookup only when they changed), and flock again — three syscalls where fs-native-extensions makes two — plus an N-API crossing per call; ` +
-        `the Lock API adds ${formatNumber(flockPairUs - addonPairUs, 2)} µs of JavaScript (key state, the idle-handle pool, two settled promises). The C pairs are ${formatNumber(pairNs.flock / 1e3, 2)} µs (flock) and ${formatNumber(pairNs.semop / 1e3, 2)} µs (semop); a syscall from Node costs more than from a small C program on this VM. proper-lockfile varies widely here (its mkdir/rmdir/utimes are metadata writes that depend on disk and load).`,
+        `FlockStore's own JavaScript around them (the key's held state, the idle-handle pool) adds ${formatNumber(storePairUs - addonPairUs, 2)} µs, and Lock with the caller's two awaits of settled promises ${formatNumber(flockPairUs - storePairUs, 2)} µs. The C pairs are ${formatNumber(pairNs.flock / 1e3, 2)} µs (flock) and ${formatNumber(pairNs.semop / 1e3, 2)} µs (semop); a syscall from Node costs more than from a small C program on this VM. proper-lockfile varies widely here (its mkdir/rmdir/utimes are metadata writes that depend on disk and load).`,
     );
   }
 
