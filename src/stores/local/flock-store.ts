@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { InvalidArgumentError, LockConflictedError, LockStorageError, describeValue } from '../../core/errors.js';
 import { validateTtl } from '../../core/duration.js';
 import type { Key } from '../../core/key.js';
-import type { BlockingSharedLockStore, BlockingStore, ImmediateStore, WaitOptions } from '../../core/store.js';
+import type { BlockingSharedLockStore, BlockingStore, ImmediateStore, WaitDone, WaitOptions } from '../../core/store.js';
 import { loadNative, type FlockHandle, type NativeBinding } from '../../native.js';
 import { flockFileName } from './flock-file-name.js';
 import { HeldStates } from './held-state.js';
 import { IdleHandlePool } from './idle-handle-pool.js';
-import { KeyTurns } from './key-turns.js';
+import { KeyTurns, settledBy } from './key-turns.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { defaultLockDir, prepareLockDir, preparePrivateLockDir } from './lock-dir.js';
 import { storageError } from './native-errors.js';
@@ -100,11 +100,11 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
   }
 
   waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
-    return turns.run(key, options, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, false, left));
+    return turns.run(key, options, `the "${key.resource}" lock`, (left) => settledBy((done) => this.#lockOrWait(key, false, left, false, done)));
   }
 
   waitAndSaveRead(key: Key, options: WaitOptions = {}): Promise<void> {
-    return turns.run(key, options, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, true, left));
+    return turns.run(key, options, `the "${key.resource}" lock`, (left) => settledBy((done) => this.#lockOrWait(key, true, left, false, done)));
   }
 
   /** ImmediateStore: a save decided on this thread (Lock's fast path). */
@@ -114,9 +114,9 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
     return this.#tryNow(key, shared, blocking);
   }
 
-  /** ImmediateStore: saveNow() just found the lock busy; queue without a second try. */
-  waitAfterBusy(key: Key, shared: boolean): Promise<void> {
-    return turns.run(key, {}, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, shared, left, true));
+  /** ImmediateStore: a wait without limits, told in the turn of the kernel's grant. */
+  waitNow(key: Key, shared: boolean, busy: boolean, done: WaitDone): void {
+    turns.runNow(key, `the "${key.resource}" lock`, (left, settle) => this.#lockOrWait(key, shared, left, busy, settle), done);
   }
 
   delete(key: Key): Promise<void> {
@@ -180,19 +180,27 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
     return false;
   }
 
-  /** A blocking call's turn: locked now, or queued for the kernel wait (one turn on grant). */
-  #lockOrWait(key: Key, shared: boolean, wait: WaitOptions, busy = false): Promise<void> {
+  /**
+   * A blocking call's turn: locked now, or queued for the kernel wait; `done` is called
+   * in the turn of the grant. `busy`: saveNow() just found the lock busy, skip the try.
+   */
+  #lockOrWait(key: Key, shared: boolean, wait: WaitOptions, busy: boolean, done: WaitDone): void {
+    let queue;
     try {
       if (!busy) {
         const current = held.get(key);
-        if (current?.shared === shared) return DONE;
+        if (current?.shared === shared) return done(null);
         wait.signal?.throwIfAborted();
-        if (this.#tryNow(key, shared, true)) return DONE;
+        if (this.#tryNow(key, shared, true)) return done(null);
       }
       if (wait.timeout === 0) throw this.#conflict(key);
       const path = this.#pathOf(key);
-      const queue = queues.get(queueId(path, shared), () => this.#waitSource(path, shared));
-      return queue.wait(wait, `the "${key.resource}" lock`).then((handle) => {
+      queue = queues.get(queueId(path, shared), () => this.#waitSource(path, shared));
+    } catch (error) {
+      return done(error);
+    }
+    queue.join(wait, `the "${key.resource}" lock`, (handle) => {
+      try {
         // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
         // keep one grant, never overwrite (and so leak) the other.
         const meanwhile = held.peek(key);
@@ -201,10 +209,12 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
           recycle(meanwhile.handle);
         }
         this.#hold(key, handle, shared);
-      });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+      } catch (error) {
+        recycle(handle);
+        return done(error);
+      }
+      done(null);
+    }, done);
   }
 
   #conflict(key: Key): LockConflictedError {
