@@ -155,6 +155,8 @@ export class Lock implements AsyncDisposable {
   #acquiring = 0;
   /** A store call this lock gave up on succeeded while another acquire was in progress. */
   #orphaned = false;
+  /** What watchKeyLoss() calls: made once, not at every acquire. */
+  readonly #onKeyLost = (error: unknown): void => this.#lose(error);
 
   constructor(key: Key, store: PersistingStore, options: LockOptions & { logger?: Logger } = {}) {
     this.#kind = pendingKind ?? LOCK_KIND;
@@ -516,7 +518,7 @@ export class Lock implements AsyncDisposable {
       this.#holding++;
     }
     // Stores that lose locks with their connection say so at once (key-loss.ts).
-    watchKeyLoss(this.key, (error) => this.#lose(error));
+    watchKeyLoss(this.key, this.#onKeyLost);
     this.#mode = mode;
     if (this.#autoRefresh && this.#refreshTimer === null) {
       const interval = Math.min(Math.max(this.#ttl! / 3, 1), MAX_TIMER_MS);

@@ -20,8 +20,12 @@ const held = new HeldStates<FlockState>('lockwright:flock', 'FlockStore');
 /** What the synchronous paths return: a settled promise, the same every time. */
 const DONE: Promise<void> = Promise.resolve();
 
-/** The in-process wait queue of a lock file and mode. */
-const queueId = (path: string, shared: boolean) => `${shared ? 'S' : 'X'}${path}`;
+/** A key's lock file and the ids of its in-process wait queues, worked out once per key. */
+interface LockFile {
+  path: string;
+  exclusiveQueue: string;
+  sharedQueue: string;
+}
 
 interface FlockState {
   handle: FlockHandle;
@@ -70,7 +74,7 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
   /** flock locks last until released or until the process dies. */
   readonly expires = false as const;
   readonly #native: NativeBinding;
-  readonly #paths = new WeakMap<Key, string>();
+  readonly #files = new WeakMap<Key, LockFile>();
 
   constructor(options: string | FlockStoreOptions = {}) {
     const parsed = typeof options === 'string' ? { dir: options } : options;
@@ -158,9 +162,10 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
   #tryNow(key: Key, shared: boolean, blocking: boolean): boolean | null {
     const current = held.get(key);
     if (current?.shared === shared) return true;
-    const path = current?.handle.path ?? this.#pathOf(key);
+    const file = this.#fileOf(key);
+    const path = file.path;
     // A blocking waiter does not jump ahead of this process's earlier waiters.
-    if (!current && blocking && queues.waiting(queueId(path, shared)) > 0) return null;
+    if (!current && blocking && queues.waiting(shared ? file.sharedQueue : file.exclusiveQueue) > 0) return null;
     // Converting the mode of a held lock reuses its handle; the kernel drops the old
     // lock before converting, so a refused conversion leaves nothing held.
     if (current) held.remove(key);
@@ -194,8 +199,8 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
         if (this.#tryNow(key, shared, true)) return done(null);
       }
       if (wait.timeout === 0) throw this.#conflict(key);
-      const path = this.#pathOf(key);
-      queue = queues.get(queueId(path, shared), () => this.#waitSource(path, shared));
+      const { path, sharedQueue, exclusiveQueue } = this.#fileOf(key);
+      queue = queues.get(shared ? sharedQueue : exclusiveQueue, () => this.#waitSource(path, shared));
     } catch (error) {
       return done(error);
     }
@@ -218,14 +223,18 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
   }
 
   #conflict(key: Key): LockConflictedError {
-    return new LockConflictedError(`The "${key.resource}" lock is held by another owner (${this.#pathOf(key)}).`);
+    return new LockConflictedError(`The "${key.resource}" lock is held by another owner (${this.#fileOf(key).path}).`);
   }
 
-  /** pathFor(), hashed once per key (a Lock keeps its key for its whole life). */
-  #pathOf(key: Key): string {
-    let path = this.#paths.get(key);
-    if (path === undefined) this.#paths.set(key, (path = this.pathFor(key.resource)));
-    return path;
+  /** pathFor(), hashed once per key (a Lock keeps its key for its whole life), and its queue ids. */
+  #fileOf(key: Key): LockFile {
+    let file = this.#files.get(key);
+    if (file === undefined) {
+      const path = this.pathFor(key.resource);
+      file = { path, exclusiveQueue: `X${path}`, sharedQueue: `S${path}` };
+      this.#files.set(key, file);
+    }
+    return file;
   }
 
   #hold(key: Key, handle: FlockHandle, shared: boolean): void {

@@ -31,10 +31,10 @@ export class IdleHandlePool<H extends Closable> {
   }
 
   take(key: string): H | undefined {
-    const list = this.#idle.get(key);
-    const entry = list?.pop();
+    // An emptied list stays until the next sweep: a key taken and given back in turns
+    // (every acquire and release of a lock) then costs no Map delete, set and new array.
+    const entry = this.#idle.get(key)?.pop();
     if (!entry) return undefined;
-    if (list!.length === 0) this.#idle.delete(key);
     this.#count--;
     return entry.handle;
   }
@@ -75,7 +75,7 @@ export class IdleHandlePool<H extends Closable> {
       if (keep.length > 0) this.#idle.set(key, keep);
       else this.#idle.delete(key);
     }
-    if (this.#count === 0 && this.#sweeper) {
+    if (this.#idle.size === 0 && this.#sweeper) {
       clearInterval(this.#sweeper);
       this.#sweeper = null;
     }

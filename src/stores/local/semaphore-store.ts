@@ -235,7 +235,10 @@ export class SemaphoreStore implements BlockingStore, ImmediateStore {
   #waitSource(identity: SemaphoreIdentity, resource: string): KernelWaitSource<SemaphoreHandle> {
     return {
       startWait: (done) => {
-        const handle = this.#open(identity, resource);
+        // An idle handle spares opening the set (semget, IPC_STAT and two GETVALs). Every
+        // wait starts right after a try in the same turn (saveNow(), the queue's tries),
+        // which drops a handle whose set was removed while idle, so this one is current.
+        const handle = idleHandles.take(String(identity.key)) ?? this.#open(identity, resource);
         // No timeout in the kernel (the queue keeps time): ending without a grant and
         // without an error means cancel() won, and the waiter thread has let go.
         const wait = handle.wait(-1, (error, granted) => {
