@@ -84,7 +84,6 @@ FlockHandle::~FlockHandle() {
   instance_->RemoveHandle(this);
   // Garbage collection never releases a lock: a held descriptor stays open (and
   // locked) until the env goes away.
-  CloseSpare();
   if (held_ != Held::kNone && !instance_->torn_down()) {
     instance_->KeepOrphanFd(fd_);
   } else {
@@ -92,14 +91,8 @@ FlockHandle::~FlockHandle() {
   }
 }
 
-void FlockHandle::CloseSpare() {
-  UnlockAndClose(spare_fd_);
-  spare_fd_ = -1;
-}
-
 void FlockHandle::Teardown() {
   if (closed_) return;
-  CloseSpare();
   UnlockAndClose(fd_);
   fd_ = -1;
   held_ = Held::kNone;
@@ -109,6 +102,15 @@ void FlockHandle::Teardown() {
 bool FlockHandle::CheckOpen(Napi::Env env, const char* syscall) {
   if (!closed_) return true;
   ThrowSysError(env, EBADF, syscall, &abs_path_);
+  return false;
+}
+
+bool FlockHandle::EnsureFd(Napi::Env env) {
+  if (fd_ >= 0) return true;
+  SysError err;
+  fd_ = OpenLockFile(abs_path_, mode_, &err, &stamp_);
+  if (fd_ >= 0) return true;
+  ThrowSysError(env, err);
   return false;
 }
 
@@ -131,7 +133,15 @@ Napi::Value FlockHandle::TryLock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool shared = false;
   if (!ArgBool(info, 0, "shared", &shared) || !CheckOpen(env, "flock")) return Napi::Value();
-  CloseSpare();
+  if (waiting_) {
+    // The wait has this handle's descriptor: a lock taken beside it would be lost.
+    SysError err;
+    err.Set(EINVAL, "flock", &abs_path_,
+            "a wait is in progress on this handle, flock '" + abs_path_ + "'");
+    ThrowSysError(env, err);
+    return Napi::Value();
+  }
+  if (!EnsureFd(env)) return Napi::Value();
   SysError err;
   switch (TryFlock(&fd_, abs_path_, mode_, shared, &stamp_, &err)) {
     case TryResult::kGranted:
@@ -177,10 +187,16 @@ Napi::Value FlockHandle::StartWait(const Napi::CallbackInfo& info) {
     ThrowSysError(env, err);
     return Napi::Value();
   }
+  // The wait takes this handle's idle descriptor (it holds nothing) for its own.
   auto wait = std::make_shared<FlockWait>(instance_->NextWaitId(), timeout_ms, instance_->hub(),
-                                          abs_path_, mode_, shared);
+                                          abs_path_, mode_, shared, fd_, stamp_);
   Napi::Value result = instance_->BeginWait(env, wait, callback, Value(), this);
-  if (!result.IsEmpty()) waiting_ = true;
+  if (result.IsEmpty()) {
+    wait->TakeStartFd();  // never started: the descriptor stays this handle's
+    return result;
+  }
+  fd_ = -1;
+  waiting_ = true;
   return result;
 }
 
@@ -195,15 +211,8 @@ void FlockHandle::Settle(Napi::Env env, Wait& wait, Napi::Value* error, bool* gr
         *error = MakeSysError(env, EBADF, "flock", &abs_path_).Value();
         return;
       }
-      // The previous descriptor holds nothing we need (a shared lock taken meanwhile
-      // is covered by the grant, which can only be compatible with it). Holding nothing,
-      // it is closed later, off the path from the kernel's grant to the JavaScript.
-      CloseSpare();
-      if (held_ == Held::kNone) {
-        spare_fd_ = fd_;
-      } else {
-        UnlockAndClose(fd_);
-      }
+      // The wait had this handle's descriptor (fd_ is -1 meanwhile, and tryLock refused).
+      UnlockAndClose(fd_);
       fd_ = fd;
       stamp_ = flock_wait.stamp();
       held_ = flock_wait.shared() ? Held::kShared : Held::kExclusive;
@@ -215,17 +224,25 @@ void FlockHandle::Settle(Napi::Env env, Wait& wait, Napi::Value* error, bool* gr
       return;
     case kTimedOut:
     case kCancelled:
-    default:
+    default: {
+      // The thread let go of the descriptor without a lock: this handle's again (else it
+      // reopens on its next call).
+      const int fd = flock_wait.TakeReturnedFd();
+      if (closed_ || fd_ >= 0) {
+        UnlockAndClose(fd);
+      } else {
+        fd_ = fd;
+      }
       // The waiter thread has returned from the kernel and given back a grant that raced
       // the timeout or cancellation before delivering; this is only a safety net.
       wait.ReleaseGrant();
       return;
+    }
   }
 }
 
 Napi::Value FlockHandle::Unlock(const Napi::CallbackInfo& info) {
   if (!CheckOpen(info.Env(), "flock")) return Napi::Value();
-  CloseSpare();
   if (held_ != Held::kNone) {
     flock(fd_, LOCK_UN);
     held_ = Held::kNone;
@@ -235,7 +252,6 @@ Napi::Value FlockHandle::Unlock(const Napi::CallbackInfo& info) {
 
 Napi::Value FlockHandle::Close(const Napi::CallbackInfo& info) {
   if (!closed_) {
-    CloseSpare();
     UnlockAndClose(fd_);
     fd_ = -1;
     held_ = Held::kNone;

@@ -33,16 +33,14 @@ class FlockHandle : public Napi::ObjectWrap<FlockHandle>, public HandleBase {
   Napi::Value Unlock(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   bool CheckOpen(Napi::Env env, const char* syscall);
-  void CloseSpare();
+  // fd_ is -1 while a wait has it, and after a wait that closed it: reopened on demand.
+  bool EnsureFd(Napi::Env env);
 
   Instance* instance_ = nullptr;
   std::string path_;      // as given, for the `path` getter
   std::string abs_path_;  // resolved at open: a later chdir must not change the file
   int mode_ = 0600;
   int fd_ = -1;
-  // The descriptor a granted wait replaced, holding nothing: closed at the next call
-  // (or close), not on the way from the grant to the waiting JavaScript.
-  int spare_fd_ = -1;
   InodeStamp stamp_;  // what was last confirmed about fd_'s inode
   Held held_ = Held::kNone;
   bool closed_ = true;

@@ -194,11 +194,15 @@ TryResult TryFlock(int* fd, const std::string& path, int mode, bool shared, Inod
 }
 
 FlockWait::FlockWait(uint64_t id, double timeout_ms, std::shared_ptr<Sink> sink,
-                     std::string path, int mode, bool shared)
+                     std::string path, int mode, bool shared, int fd, const InodeStamp& stamp)
     : Wait(id, timeout_ms, std::move(sink)), path_(std::move(path)), mode_(mode),
-      shared_(shared) {}
+      shared_(shared), stamp_(stamp), start_fd_(fd) {}
 
-FlockWait::~FlockWait() { ReleaseGrant(); }
+FlockWait::~FlockWait() {
+  ReleaseGrant();
+  UnlockAndClose(TakeStartFd());
+  UnlockAndClose(TakeReturnedFd());
+}
 
 void FlockWait::ReleaseGrant() { UnlockAndClose(TakeFd()); }
 
@@ -207,11 +211,13 @@ Outcome FlockWait::Block() {
   // Only this thread touches `fd` until it holds a grant: a timeout delivered early
   // (abandon mode) or a teardown may call ReleaseGrant() meanwhile, and must never
   // close a descriptor this thread is still blocked on.
-  int fd = -1;
+  int fd = TakeStartFd();
   int reopened = 0;
   for (;;) {
     if (state() != kPending) {
-      UnlockAndClose(fd);
+      // Here fd never holds a lock (fresh, or back from an interrupted flock): the
+      // handle may use it again.
+      returned_fd_.store(fd, std::memory_order_release);
       return Outcome::kStopped;
     }
     if (fd < 0) {

@@ -50,13 +50,23 @@ void UnlockAndClose(int fd);
 TryResult TryFlock(int* fd, const std::string& path, int mode, bool shared, InodeStamp* stamp,
                    SysError* err);
 
-// A blocking flock on a private open file description, opened by the waiter thread:
-// a late grant can only ever lock this wait's own descriptor.
+// A blocking flock on an open file description that belongs to the wait alone: the
+// handle's idle descriptor, handed over at the start (or one the waiter thread opens),
+// so a late grant can only ever lock this wait's own descriptor. Handing it over spares
+// every contended wait an open + fstat + fstatfs, and the close of the replaced one.
 class FlockWait : public Wait {
  public:
+  // `fd` (-1 for none) holds nothing and becomes the wait's; `stamp` describes it.
   FlockWait(uint64_t id, double timeout_ms, std::shared_ptr<Sink> sink, std::string path,
-            int mode, bool shared);
+            int mode, bool shared, int fd, const InodeStamp& stamp);
   ~FlockWait() override;
+
+  // The descriptor handed over at the start, back to the handle when the wait never
+  // started (-1 once the waiter thread has it).
+  int TakeStartFd() { return start_fd_.exchange(-1, std::memory_order_acq_rel); }
+  // Ended without a grant: the descriptor the thread let go of, unlocked (it came back
+  // from the kernel without a lock), -1 when it closed it. JS thread, after delivery.
+  int TakeReturnedFd() { return returned_fd_.exchange(-1, std::memory_order_acq_rel); }
 
   Outcome Block() override;
   void ReleaseGrant() override;
@@ -76,6 +86,8 @@ class FlockWait : public Wait {
   InodeStamp stamp_;
   // The granted descriptor, owned by the wait until the handle adopts it.
   std::atomic<int> fd_{-1};
+  std::atomic<int> start_fd_{-1};
+  std::atomic<int> returned_fd_{-1};
 };
 
 }  // namespace lockwright

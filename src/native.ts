@@ -58,10 +58,12 @@ export interface FlockHandle {
    */
   tryLock(shared: boolean): boolean;
   /**
-   * Blocks on a waiter thread, on a fresh open file description of the same path; on
-   * grant this handle adopts it (closing its previous, unlocked descriptor). The
-   * handle must hold nothing when the wait starts. timeoutMs < 0 waits forever;
-   * a timeout calls back (null, false).
+   * Blocks on a waiter thread, on this handle's descriptor, which the wait takes for
+   * its own (a late grant can only ever lock the wait's descriptor): until the callback,
+   * tryLock() and wait() throw EINVAL. On grant the handle holds it again; after a
+   * cancellation or timeout it gets it back unlocked (or reopens the file on its next
+   * call). The handle must hold nothing when the wait starts. timeoutMs < 0 waits
+   * forever; a timeout calls back (null, false).
    */
   wait(shared: boolean, timeoutMs: number, callback: WaitCallback): NativeWait;
   /** LOCK_UN. The descriptor stays open for reuse. No-op when nothing is held. */

@@ -104,7 +104,7 @@ export async function handoff({ quick, workspace, limits }: BenchContext): Promi
   ];
   if (!targets.every((target) => target.met)) {
     notes.push(
-      '**Where a hand-off spends its time:** a C waiter resumes as soon as the kernel wakes it. A Node waiter is woken twice: the kernel wakes the waiter thread blocked in flock/semtimedop, which wakes the event loop (a thread-safe function: a queue under a mutex and a uv_async_t, i.e. eventfd + epoll), and only then does the JavaScript continuation run. ' +
+      '**Where a hand-off spends its time:** a C waiter resumes as soon as the kernel wakes it. A Node waiter is woken twice: the kernel wakes the waiter thread blocked in flock/semtimedop, which wakes the event loop (a thread-safe function: a queue under a mutex and a uv_async_t, i.e. eventfd + epoll), and only then does the JavaScript continuation run (lockwright settles `acquire()` inside that callback: the caller resumes in the first microtask after it, as with the peers). ' +
         'Every native peer pays the same two wake-ups; the rest is scheduling on a shared 2-vCPU VM, where the waiter thread, the event loop and the holder often wait for the same CPU (the p99 column).',
     );
   }

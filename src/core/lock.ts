@@ -331,38 +331,48 @@ export class Lock implements AsyncDisposable {
     return TRUE;
   }
 
-  /** #acquire for a lock not held, on an ImmediateStore, without limits. */
+  /**
+   * #acquire for a lock not held, on an ImmediateStore, without limits. The store tells
+   * the outcome by callback in the turn it learns it (the kernel grant's callback), and
+   * the promise settles right there: the caller resumes in the next microtask.
+   */
   #waitNow(store: ImmediateStore, mode: Mode, wait: ParsedAcquireOptions, busy: boolean): Promise<boolean> {
     const started = performance.now();
     this.#acquiring++;
-    let pending: Promise<void>;
-    try {
-      const shared = mode === 'shared';
-      if (busy) pending = store.waitAfterBusy(this.key, shared);
-      else pending = shared ? (store as unknown as BlockingSharedLockStore).waitAndSaveRead(this.key) : (store as unknown as BlockingStore).waitAndSave(this.key);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    return pending.then(
-      () => {
-        this.#onHeld(mode);
-        this.#acquireEnded();
-        if (this.#logger) this.#log('debug', `Successfully acquired the "{resource}" {noun}${mode === 'shared' ? ' for reading' : ''}.`);
-        if (this.#ttl !== null) this.#confirmRefresh(this.#ttl);
-        return true;
-      },
-      (error: unknown) => {
-        if (error instanceof LockConflictedError) {
-          this.#noteConflict(mode, wait, started);
-          this.#endHolding(null);
-          this.#acquireEnded();
-          throw error;
+    return new Promise<boolean>((resolve, reject) => {
+      // Runs inside the store's (and the addon's) callback: it settles, never throws, and
+      // counts once (#acquireEnded) even if a store were to call it twice.
+      let told = false;
+      const done = (error: unknown) => {
+        if (told) return;
+        told = true;
+        try {
+          if (error === null) {
+            this.#onHeld(mode);
+            this.#acquireEnded();
+            if (this.#logger) this.#log('debug', `Successfully acquired the "{resource}" {noun}${mode === 'shared' ? ' for reading' : ''}.`);
+            if (this.#ttl !== null) this.#confirmRefresh(this.#ttl);
+            resolve(true);
+          } else if (error instanceof LockConflictedError) {
+            this.#noteConflict(mode, wait, started);
+            this.#endHolding(null);
+            this.#acquireEnded();
+            reject(error);
+          } else {
+            this.#acquireEnded();
+            this.#log('warn', 'Failed to acquire the "{resource}" {noun}.', { error });
+            reject(new this.#kind.AcquiringError(`Failed to acquire the "${this.key.resource}" ${this.#kind.noun}.`, { cause: error }));
+          }
+        } catch (failure) {
+          reject(failure);
         }
-        this.#acquireEnded();
-        this.#log('warn', 'Failed to acquire the "{resource}" {noun}.', { error });
-        throw new this.#kind.AcquiringError(`Failed to acquire the "${this.key.resource}" ${this.#kind.noun}.`, { cause: error });
-      },
-    );
+      };
+      try {
+        store.waitNow(this.key, mode === 'shared', busy, done);
+      } catch (error) {
+        done(error);
+      }
+    });
   }
 
   /** The end of an acquire that took the fast paths' turns (#acquire's finally, without the lifetime request). */

@@ -65,6 +65,9 @@ export interface VerifiedDeleteStore extends PersistingStore {
  * acquire of a free lock and a release in the call that asks, with no extra turns.
  * Its locks never expire, and its delete() is verified (no exists() check after it).
  */
+/** How ImmediateStore.waitNow() reports: null when held, else why not. */
+export type WaitDone = (error: unknown) => void;
+
 export interface ImmediateStore extends VerifiedDeleteStore {
   /**
    * save() (or saveRead() when `shared`) done now: true when `key` holds the lock (also
@@ -75,10 +78,15 @@ export interface ImmediateStore extends VerifiedDeleteStore {
    */
   saveNow(key: Key, shared: boolean, blocking: boolean): boolean | null;
   /**
-   * waitAndSave() (or waitAndSaveRead() when `shared`) right after saveNow() found the
-   * lock busy (false, not null), in the same turn: queues without trying again.
+   * waitAndSave() (or waitAndSaveRead() when `shared`) without a timeout or signal, told
+   * by callback: `done(null)` once `key` holds the lock, `done(error)` when it cannot, in
+   * the very turn the store learns it (a kernel grant's callback), so that the caller's
+   * promise settles there and not some promise turns later (a hand-off's latency).
+   * `done` is called exactly once, possibly before waitNow() returns, and must not throw.
+   * `busy`: saveNow() just found the lock busy (false, not null) in this turn, so queue
+   * without trying again.
    */
-  waitAfterBusy(key: Key, shared: boolean): Promise<void>;
+  waitNow(key: Key, shared: boolean, busy: boolean, done: WaitDone): void;
   /** delete() done now. @throws a storage error, as delete() rejects with. */
   deleteNow(key: Key): void;
   /** putOffExpiration() is a no-op that only checks its TTL. */

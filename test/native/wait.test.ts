@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlockHandle, NativeError } from '../../src/native.js';
@@ -171,6 +172,36 @@ describe('FlockHandle.wait', () => {
     expect(s.error?.code).toBe('EBADF');
     expect(holder.tryLock(false)).toBe(true);
     holder.close();
+  });
+
+  it('takes the handle\'s own descriptor: no tryLock beside it, and no descriptor opened or left behind per wait', async () => {
+    const p = lockPath();
+    const holder = native.openFlock(p, 0o600);
+    const waiter = native.openFlock(p, 0o600);
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    for (let i = 0; i < 20; i++) {
+      expect(holder.tryLock(false)).toBe(true);
+      const { settled } = waitFor(waiter, false, -1);
+      expect(catchError(() => waiter.tryLock(false)).code).toBe('EINVAL');
+      holder.unlock();
+      expect((await settled).granted).toBe(true);
+      expect(waiter.state).toBe('exclusive');
+      expect(holder.tryLock(false)).toBe(false);
+      waiter.unlock();
+    }
+    expect(openFds()).toBe(before);
+    // A cancelled wait gives the descriptor back: the handle locks through it again.
+    expect(holder.tryLock(false)).toBe(true);
+    const { w, settled } = waitFor(waiter, false, -1);
+    await sleep(10);
+    expect(w.cancel()).toBe(true);
+    expect((await settled).granted).toBe(false);
+    holder.unlock();
+    expect(waiter.tryLock(false)).toBe(true);
+    expect(holder.tryLock(false)).toBe(false);
+    expect(openFds()).toBe(before);
+    for (const h of [holder, waiter]) h.close();
   });
 
   it('keeps the process alive while pending, and lets it exit once settled', async () => {

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { InvalidArgumentError, LockConflictedError, LockStorageError, describeValue } from '../../core/errors.js';
 import { validateTtl } from '../../core/duration.js';
 import type { Key } from '../../core/key.js';
-import type { BlockingSharedLockStore, BlockingStore, ImmediateStore, WaitOptions } from '../../core/store.js';
+import type { BlockingSharedLockStore, BlockingStore, ImmediateStore, WaitDone, WaitOptions } from '../../core/store.js';
 import { loadNative, type FlockHandle, type NativeBinding } from '../../native.js';
 import { flockFileName } from './flock-file-name.js';
 import { HeldStates } from './held-state.js';
 import { IdleHandlePool } from './idle-handle-pool.js';
-import { KeyTurns } from './key-turns.js';
+import { KeyTurns, settledBy } from './key-turns.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { defaultLockDir, prepareLockDir, preparePrivateLockDir } from './lock-dir.js';
 import { storageError } from './native-errors.js';
@@ -20,8 +20,12 @@ const held = new HeldStates<FlockState>('lockwright:flock', 'FlockStore');
 /** What the synchronous paths return: a settled promise, the same every time. */
 const DONE: Promise<void> = Promise.resolve();
 
-/** The in-process wait queue of a lock file and mode. */
-const queueId = (path: string, shared: boolean) => `${shared ? 'S' : 'X'}${path}`;
+/** A key's lock file and the ids of its in-process wait queues, worked out once per key. */
+interface LockFile {
+  path: string;
+  exclusiveQueue: string;
+  sharedQueue: string;
+}
 
 interface FlockState {
   handle: FlockHandle;
@@ -70,7 +74,7 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
   /** flock locks last until released or until the process dies. */
   readonly expires = false as const;
   readonly #native: NativeBinding;
-  readonly #paths = new WeakMap<Key, string>();
+  readonly #files = new WeakMap<Key, LockFile>();
 
   constructor(options: string | FlockStoreOptions = {}) {
     const parsed = typeof options === 'string' ? { dir: options } : options;
@@ -100,11 +104,11 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
   }
 
   waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
-    return turns.run(key, options, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, false, left));
+    return turns.run(key, options, `the "${key.resource}" lock`, (left) => settledBy((done) => this.#lockOrWait(key, false, left, false, done)));
   }
 
   waitAndSaveRead(key: Key, options: WaitOptions = {}): Promise<void> {
-    return turns.run(key, options, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, true, left));
+    return turns.run(key, options, `the "${key.resource}" lock`, (left) => settledBy((done) => this.#lockOrWait(key, true, left, false, done)));
   }
 
   /** ImmediateStore: a save decided on this thread (Lock's fast path). */
@@ -114,9 +118,9 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
     return this.#tryNow(key, shared, blocking);
   }
 
-  /** ImmediateStore: saveNow() just found the lock busy; queue without a second try. */
-  waitAfterBusy(key: Key, shared: boolean): Promise<void> {
-    return turns.run(key, {}, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, shared, left, true));
+  /** ImmediateStore: a wait without limits, told in the turn of the kernel's grant. */
+  waitNow(key: Key, shared: boolean, busy: boolean, done: WaitDone): void {
+    turns.runNow(key, `the "${key.resource}" lock`, (left, settle) => this.#lockOrWait(key, shared, left, busy, settle), done);
   }
 
   delete(key: Key): Promise<void> {
@@ -158,9 +162,10 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
   #tryNow(key: Key, shared: boolean, blocking: boolean): boolean | null {
     const current = held.get(key);
     if (current?.shared === shared) return true;
-    const path = current?.handle.path ?? this.#pathOf(key);
+    const file = this.#fileOf(key);
+    const path = file.path;
     // A blocking waiter does not jump ahead of this process's earlier waiters.
-    if (!current && blocking && queues.waiting(queueId(path, shared)) > 0) return null;
+    if (!current && blocking && queues.waiting(shared ? file.sharedQueue : file.exclusiveQueue) > 0) return null;
     // Converting the mode of a held lock reuses its handle; the kernel drops the old
     // lock before converting, so a refused conversion leaves nothing held.
     if (current) held.remove(key);
@@ -180,19 +185,27 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
     return false;
   }
 
-  /** A blocking call's turn: locked now, or queued for the kernel wait (one turn on grant). */
-  #lockOrWait(key: Key, shared: boolean, wait: WaitOptions, busy = false): Promise<void> {
+  /**
+   * A blocking call's turn: locked now, or queued for the kernel wait; `done` is called
+   * in the turn of the grant. `busy`: saveNow() just found the lock busy, skip the try.
+   */
+  #lockOrWait(key: Key, shared: boolean, wait: WaitOptions, busy: boolean, done: WaitDone): void {
+    let queue;
     try {
       if (!busy) {
         const current = held.get(key);
-        if (current?.shared === shared) return DONE;
+        if (current?.shared === shared) return done(null);
         wait.signal?.throwIfAborted();
-        if (this.#tryNow(key, shared, true)) return DONE;
+        if (this.#tryNow(key, shared, true)) return done(null);
       }
       if (wait.timeout === 0) throw this.#conflict(key);
-      const path = this.#pathOf(key);
-      const queue = queues.get(queueId(path, shared), () => this.#waitSource(path, shared));
-      return queue.wait(wait, `the "${key.resource}" lock`).then((handle) => {
+      const { path, sharedQueue, exclusiveQueue } = this.#fileOf(key);
+      queue = queues.get(shared ? sharedQueue : exclusiveQueue, () => this.#waitSource(path, shared));
+    } catch (error) {
+      return done(error);
+    }
+    queue.join(wait, `the "${key.resource}" lock`, (handle) => {
+      try {
         // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
         // keep one grant, never overwrite (and so leak) the other.
         const meanwhile = held.peek(key);
@@ -201,21 +214,27 @@ export class FlockStore implements BlockingStore, BlockingSharedLockStore, Immed
           recycle(meanwhile.handle);
         }
         this.#hold(key, handle, shared);
-      });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+      } catch (error) {
+        recycle(handle);
+        return done(error);
+      }
+      done(null);
+    }, done);
   }
 
   #conflict(key: Key): LockConflictedError {
-    return new LockConflictedError(`The "${key.resource}" lock is held by another owner (${this.#pathOf(key)}).`);
+    return new LockConflictedError(`The "${key.resource}" lock is held by another owner (${this.#fileOf(key).path}).`);
   }
 
-  /** pathFor(), hashed once per key (a Lock keeps its key for its whole life). */
-  #pathOf(key: Key): string {
-    let path = this.#paths.get(key);
-    if (path === undefined) this.#paths.set(key, (path = this.pathFor(key.resource)));
-    return path;
+  /** pathFor(), hashed once per key (a Lock keeps its key for its whole life), and its queue ids. */
+  #fileOf(key: Key): LockFile {
+    let file = this.#files.get(key);
+    if (file === undefined) {
+      const path = this.pathFor(key.resource);
+      file = { path, exclusiveQueue: `X${path}`, sharedQueue: `S${path}` };
+      this.#files.set(key, file);
+    }
+    return file;
   }
 
   #hold(key: Key, handle: FlockHandle, shared: boolean): void {

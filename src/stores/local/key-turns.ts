@@ -7,7 +7,7 @@
 // lock already held in the mode it wants, or converts it.
 import { LockConflictedError } from '../../core/errors.js';
 import type { Key } from '../../core/key.js';
-import type { WaitOptions } from '../../core/store.js';
+import type { WaitDone, WaitOptions } from '../../core/store.js';
 import { setLongTimeout } from '../../core/wait.js';
 
 export class KeyTurns {
@@ -37,6 +37,35 @@ export class KeyTurns {
     const tail: Promise<void> = result.then(end, end);
     this.#tails.set(key, tail);
     return result;
+  }
+
+  /**
+   * run() for a call without limits that reports by callback (ImmediateStore.waitNow):
+   * when no earlier blocking call of the key is in progress, `fn` runs now and its turn
+   * ends the moment it calls back, so `done` hears the outcome in that same turn. Else
+   * it takes its turn behind the earlier calls, as run() does.
+   */
+  runNow(key: Key, describe: string, fn: (wait: WaitOptions, done: WaitDone) => void, done: WaitDone): void {
+    if (this.#tails.has(key)) {
+      this.run(key, {}, describe, (left) => settledBy((settle) => fn(left, settle))).then(() => done(null), done);
+      return;
+    }
+    let endTurn!: () => void;
+    const tail = new Promise<void>((resolve) => (endTurn = resolve));
+    this.#tails.set(key, tail);
+    let ended = false;
+    const finish: WaitDone = (error) => {
+      if (ended) return;
+      ended = true;
+      endTurn();
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+      done(error);
+    };
+    try {
+      fn({}, finish);
+    } catch (error) {
+      finish(error);
+    }
   }
 
   async #runAfter<T>(previous: Promise<void>, key: Key, wait: WaitOptions, describe: string, fn: (wait: WaitOptions) => Promise<T>): Promise<T> {
@@ -79,5 +108,12 @@ function waitForTurn(previous: Promise<void>, wait: WaitOptions, describe: strin
         resolve({ ...(signal ? { signal } : {}), ...(left === undefined ? {} : { timeout: left }) });
       }),
     );
+  });
+}
+
+/** A promise over a callback-style call: resolved by `done(null)`, rejected by `done(error)`. */
+export function settledBy(call: (done: WaitDone) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    call((error) => (error === null ? resolve() : reject(error)));
   });
 }

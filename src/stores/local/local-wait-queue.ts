@@ -62,48 +62,55 @@ export class LocalWaitQueue<H> {
    * LockConflictedError when `timeout` runs out, with `signal.reason` when aborted.
    */
   wait(options: WaitOptions, describe: string): Promise<H> {
+    return new Promise<H>((resolve, reject) => this.join(options, describe, resolve, reject));
+  }
+
+  /**
+   * wait() told by callback: `granted` is called in the turn the kernel grants this
+   * waiter (no promise turn in between), `failed` as wait() rejects. Exactly one of them
+   * is called, once; neither may throw (they run inside the queue's bookkeeping).
+   */
+  join(options: WaitOptions, describe: string, granted: (handle: H) => void, failed: (error: unknown) => void): void {
     const { signal, timeout } = options;
-    return new Promise<H>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      let cancelTimer: (() => void) | undefined;
-      const settle = () => {
-        cancelTimer?.();
-        signal?.removeEventListener('abort', onAbort);
-        this.#waiters.delete(waiter);
-      };
-      const waiter: Waiter<H> = {
-        resolve: (handle) => {
-          settle();
-          resolve(handle);
-        },
-        reject: (error) => {
-          settle();
-          reject(error);
-        },
-      };
-      const giveUp = (error: unknown) => {
+    if (signal?.aborted) {
+      failed(signal.reason);
+      return;
+    }
+    let cancelTimer: (() => void) | undefined;
+    const settle = () => {
+      cancelTimer?.();
+      signal?.removeEventListener('abort', onAbort);
+      this.#waiters.delete(waiter);
+    };
+    const waiter: Waiter<H> = {
+      resolve: (handle) => {
         settle();
-        if (this.#waiters.size === 0 && this.#kernelWait !== null) {
-          this.#leaving.push(() => reject(error));
-          this.#stopKernelWait();
-        } else {
-          reject(error);
-        }
-      };
-      const onAbort = () => giveUp(signal!.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) {
-        cancelTimer = setLongTimeout(
-          () => giveUp(new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`)),
-          timeout,
-        );
+        granted(handle);
+      },
+      reject: (error) => {
+        settle();
+        failed(error);
+      },
+    };
+    const giveUp = (error: unknown) => {
+      settle();
+      if (this.#waiters.size === 0 && this.#kernelWait !== null) {
+        this.#leaving.push(() => failed(error));
+        this.#stopKernelWait();
+      } else {
+        failed(error);
       }
-      this.#waiters.add(waiter);
-      this.#startKernelWait();
-    });
+    };
+    const onAbort = () => giveUp(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeout !== undefined) {
+      cancelTimer = setLongTimeout(
+        () => giveUp(new LockConflictedError(`Timed out after ${timeout} ms waiting for ${describe}.`)),
+        timeout,
+      );
+    }
+    this.#waiters.add(waiter);
+    this.#startKernelWait();
   }
 
   #startKernelWait(): void {
@@ -123,7 +130,7 @@ export class LocalWaitQueue<H> {
       this.#source.release(handle);
       handle = null;
     }
-    for (const leave of this.#leaving.splice(0)) leave();
+    if (this.#leaving.length > 0) for (const leave of this.#leaving.splice(0)) leave();
     if (error) {
       // The kernel wait itself broke (lock file gone, semaphore removed): every waiter
       // of this resource would hit the same wall.

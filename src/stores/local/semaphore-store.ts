@@ -4,11 +4,11 @@
 import { InvalidArgumentError, LockConflictedError, LockStorageError, NotSupportedError, describeValue } from '../../core/errors.js';
 import { validateTtl } from '../../core/duration.js';
 import type { Key } from '../../core/key.js';
-import type { BlockingStore, ImmediateStore, WaitOptions } from '../../core/store.js';
+import type { BlockingStore, ImmediateStore, WaitDone, WaitOptions } from '../../core/store.js';
 import { loadNative, type NativeBinding, type SemaphoreHandle } from '../../native.js';
 import { HeldStates } from './held-state.js';
 import { IdleHandlePool } from './idle-handle-pool.js';
-import { KeyTurns } from './key-turns.js';
+import { KeyTurns, settledBy } from './key-turns.js';
 import { LocalWaitQueues, type KernelWaitSource } from './local-wait-queue.js';
 import { storageError } from './native-errors.js';
 import { semaphoreIdentity, type SemaphoreIdentity } from './semaphore-key.js';
@@ -95,7 +95,7 @@ export class SemaphoreStore implements BlockingStore, ImmediateStore {
   }
 
   waitAndSave(key: Key, options: WaitOptions = {}): Promise<void> {
-    return turns.run(key, options, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, left));
+    return turns.run(key, options, `the "${key.resource}" lock`, (left) => settledBy((done) => this.#lockOrWait(key, left, false, done)));
   }
 
   /** ImmediateStore: a save decided on this thread (Lock's fast path). Exclusive only. */
@@ -105,9 +105,9 @@ export class SemaphoreStore implements BlockingStore, ImmediateStore {
     return this.#tryNow(key, blocking);
   }
 
-  /** ImmediateStore: saveNow() just found the lock busy; queue without a second try. */
-  waitAfterBusy(key: Key): Promise<void> {
-    return turns.run(key, {}, `the "${key.resource}" lock`, (left) => this.#lockOrWait(key, left, true));
+  /** ImmediateStore: a wait without limits, told in the turn of the kernel's grant. Exclusive only. */
+  waitNow(key: Key, _shared: boolean, busy: boolean, done: WaitDone): void {
+    turns.runNow(key, `the "${key.resource}" lock`, (left, settle) => this.#lockOrWait(key, left, busy, settle), done);
   }
 
   delete(key: Key): Promise<void> {
@@ -163,26 +163,36 @@ export class SemaphoreStore implements BlockingStore, ImmediateStore {
     return true;
   }
 
-  /** A blocking call's turn: locked now, or queued for the kernel wait (one turn on grant). */
-  #lockOrWait(key: Key, wait: WaitOptions, busy = false): Promise<void> {
+  /**
+   * A blocking call's turn: locked now, or queued for the kernel wait; `done` is called
+   * in the turn of the grant. `busy`: saveNow() just found the lock busy, skip the try.
+   */
+  #lockOrWait(key: Key, wait: WaitOptions, busy: boolean, done: WaitDone): void {
+    let queue;
     try {
       if (!busy) {
-        if (held.get(key)) return DONE;
+        if (held.get(key)) return done(null);
         wait.signal?.throwIfAborted();
-        if (this.#tryNow(key, true)) return DONE;
+        if (this.#tryNow(key, true)) return done(null);
       }
       if (wait.timeout === 0) throw this.#conflict(key);
       const identity = this.#identityOf(key);
-      const queue = queues.get(String(identity.key), () => this.#waitSource(identity, key.resource));
-      return queue.wait(wait, `the "${key.resource}" lock`).then((handle) => {
+      queue = queues.get(String(identity.key), () => this.#waitSource(identity, key.resource));
+    } catch (error) {
+      return done(error);
+    }
+    queue.join(wait, `the "${key.resource}" lock`, (handle) => {
+      try {
         // The key came to hold the lock meanwhile (a non-blocking call of the same Lock):
         // keep one hold, never overwrite (and so leak) the other.
-        if (held.peek(key)) return recycle(handle);
-        this.#hold(key, handle);
-      });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+        if (held.peek(key)) recycle(handle);
+        else this.#hold(key, handle);
+      } catch (error) {
+        recycle(handle);
+        return done(error);
+      }
+      done(null);
+    }, done);
   }
 
   #conflict(key: Key): LockConflictedError {
@@ -225,7 +235,10 @@ export class SemaphoreStore implements BlockingStore, ImmediateStore {
   #waitSource(identity: SemaphoreIdentity, resource: string): KernelWaitSource<SemaphoreHandle> {
     return {
       startWait: (done) => {
-        const handle = this.#open(identity, resource);
+        // An idle handle spares opening the set (semget, IPC_STAT and two GETVALs). Every
+        // wait starts right after a try in the same turn (saveNow(), the queue's tries),
+        // which drops a handle whose set was removed while idle, so this one is current.
+        const handle = idleHandles.take(String(identity.key)) ?? this.#open(identity, resource);
         // No timeout in the kernel (the queue keeps time): ending without a grant and
         // without an error means cancel() won, and the waiter thread has let go.
         const wait = handle.wait(-1, (error, granted) => {
