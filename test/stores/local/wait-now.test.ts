@@ -1,7 +1,7 @@
 // ImmediateStore.waitNow(): the callback form of a blocking wait without limits that
 // Lock's plain acquire(true) uses, so that it settles in the turn of the kernel's grant.
 import { describe, expect, it } from 'vitest';
-import { FlockStore, Key, LockFactory, SemaphoreStore } from '../../../src/index.js';
+import { FlockStore, Key, Lock, LockFactory, SemaphoreStore } from '../../../src/index.js';
 import type { ImmediateStore } from '../../../src/core/store.js';
 import { semaphoreNamespace } from '../../helpers/semaphores.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -90,5 +90,50 @@ describe.each(stores)('%s.waitNow', (_name, makeStore) => {
     await store.delete(key);
     expect(await holder.acquire()).toBe(true);
     await holder.release();
+  });
+});
+
+describe.each(stores)('%s: code that runs inside a grant', (_name, makeStore) => {
+  it('may acquire and release other locks from the logger told of the grant, without upsetting the queue', async () => {
+    const resource = `wait-now-reentrant-${Math.random()}`;
+    const other = `${resource}-other`;
+    track(resource);
+    track(other);
+    const store = makeStore();
+    const factory = new LockFactory(store);
+    const holder = factory.createLock(resource);
+    expect(await holder.acquire()).toBe(true);
+    const seen: string[] = [];
+    const inside: Array<Promise<unknown>> = [];
+    // A logger that locks as it is told of the grant: it runs in the addon's callback.
+    const next = factory.createLock(resource);
+    const elsewhere = factory.createLock(other);
+    const logger = {
+      debug(message: string) {
+        if (!message.startsWith('Successfully acquired')) return;
+        seen.push('granted');
+        inside.push(next.acquire().then((held) => seen.push(`same resource, non-blocking: ${held}`)));
+        inside.push(elsewhere.acquire(true).then(async (held) => {
+          seen.push(`other resource: ${held}`);
+          await elsewhere.release();
+        }));
+        inside.push(next.acquire(true).then((held) => seen.push(`same resource, blocking: ${held}`)));
+      },
+    };
+    const logged = new Lock(new Key(resource), store, { logger });
+    const granted = logged.acquire(true);
+    await holder.release();
+    expect(await granted).toBe(true);
+    await Promise.all(inside.slice(0, 2));
+    expect(seen).toEqual(['granted', 'same resource, non-blocking: false', 'other resource: true']);
+    // The blocking one waits its turn behind the holder that was granted.
+    await logged.release();
+    await Promise.all(inside);
+    expect(seen[3]).toBe('same resource, blocking: true');
+    await next.release();
+    // Nothing is left held: a fresh lock takes the resource at once.
+    const fresh = factory.createLock(resource);
+    expect(await fresh.acquire()).toBe(true);
+    await fresh.release();
   });
 });
