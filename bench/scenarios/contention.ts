@@ -54,7 +54,10 @@ export async function hammer(workspace: Workspace, hammers: Child[], library: Li
 }
 
 /** Table rows shared with the Redis scenario's fairness table. */
-export const CONTENTION_COLUMNS = ['library', 'acquisitions/s', 'this ÷ lockwright', 'min / max per process', 'min ÷ max', 'counter check', 're-takes'];
+/** The columns of contentionRows(), the ratio column named after its `reference` row. */
+export function contentionColumns(reference: string): string[] {
+  return ['library', 'acquisitions/s', `this ÷ ${reference}`, 'min / max per process', 'min ÷ max', 'counter check', 're-takes'];
+}
 
 /** What the re-takes column means, for the notes of every table that has it. */
 export const RETAKES_NOTE =
@@ -118,7 +121,7 @@ export async function contention({ quick, workspace }: BenchContext): Promise<Se
   return {
     title: `Contention and fairness (${HAMMER_PROCESSES} processes, one resource)`,
     method: `${HAMMER_PROCESSES} processes loop acquire → read, increment and write a shared counter file → release, for ${seconds} s. Throughput is the sum of acquisitions per second; min/max are acquisitions per process; the check compares the counter file with the sum of the processes' counts.`,
-    tables: [{ columns: CONTENTION_COLUMNS.map((c) => (c === 'this ÷ lockwright' ? 'this ÷ lockwright flock' : c)), rows }],
+    tables: [{ columns: contentionColumns('lockwright flock'), rows }],
     notes: [
       ...notes,
       'flock and fcntl locks let a process that releases and re-acquires at once win against a waiter the kernel has just woken (barging); System V semop hands the lock to the sleeping waiter. How much barging skews the counts depends on scheduling: see min ÷ max.',

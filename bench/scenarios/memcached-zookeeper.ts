@@ -9,7 +9,7 @@ import type { BenchContext } from '../harness/context.js';
 import type { Section } from '../harness/report.js';
 import { formatNumber } from '../harness/stats.js';
 import { kvLibraries, libraryById, type Library } from '../libraries/index.js';
-import { CONTENTION_COLUMNS, contentionRows, hammer, HAMMER_PROCESSES, RETAKES_NOTE, startHammers, type ContentionResult } from './contention.js';
+import { contentionColumns, contentionRows, hammer, HAMMER_PROCESSES, RETAKES_NOTE, startHammers, type ContentionResult } from './contention.js';
 import { handoffsTable, measureHandoffsEach, measurePairs, pairsTable, probe, waitsTable } from './db-common.js';
 
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
@@ -82,7 +82,7 @@ export async function memcachedZookeeper(context: BenchContext): Promise<Section
       handoffsTable(handoffs, handoffs.find(reference('lockwright-redis'))),
       {
         caption: `Fairness (${HAMMER_PROCESSES} processes, one key, ${seconds} s)`,
-        columns: CONTENTION_COLUMNS.map((c) => (c === 'this ÷ lockwright' ? 'this ÷ ZookeeperStore' : c)),
+        columns: contentionColumns('ZookeeperStore'),
         rows: fairnessTable.rows,
       },
     ],

@@ -5,7 +5,7 @@ import type { BenchContext } from '../harness/context.js';
 import type { Section, Target } from '../harness/report.js';
 import { formatNumber, formatRatio, formatUs, isThenable, opsPerSecondEach, summarize, type LatencySummary } from '../harness/stats.js';
 import { redisLibraries, type Library } from '../libraries/index.js';
-import { CONTENTION_COLUMNS, contentionRows, hammer, HAMMER_PROCESSES, RETAKES_NOTE, startHammers, type ContentionResult } from './contention.js';
+import { contentionColumns, contentionRows, hammer, HAMMER_PROCESSES, RETAKES_NOTE, startHammers, type ContentionResult } from './contention.js';
 import { measureHandoffs, startHandoffWaiter } from './handoff.js';
 import { connectRedis, REDIS_TTL_MS } from '../libraries/redis-client.js';
 import type { Redis } from 'ioredis';
@@ -194,7 +194,7 @@ export async function redis(context: BenchContext): Promise<Section> {
       },
       {
         caption: `Fairness (${HAMMER_PROCESSES} processes, one key, ${seconds} s)`,
-        columns: CONTENTION_COLUMNS,
+        columns: contentionColumns('lockwright'),
         rows: fairnessTable.rows,
       },
     ],

@@ -238,9 +238,9 @@ export class Lock implements AsyncDisposable {
       return Promise.reject(error);
     }
     const observer = this.#observer;
-    if (observer === null) return this.#kind.channels.acquire.hasSubscribers ? this.#tracedAcquire(mode, wait) : this.#acquireNow(mode, wait);
-    const startedAt = performance.now();
+    const startedAt = observer === null ? 0 : performance.now();
     const result = this.#kind.channels.acquire.hasSubscribers ? this.#tracedAcquire(mode, wait) : this.#acquireNow(mode, wait);
+    if (observer === null) return result;
     // The fast path's answers are the settled TRUE and FALSE: told at once, with no turn.
     if (result === TRUE || result === FALSE) observer.acquired(wait.blocking, startedAt, result === TRUE);
     else {
