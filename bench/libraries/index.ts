@@ -2,7 +2,7 @@
 import { advisoryLock } from './advisory-lock.js';
 import { fsExt } from './fs-ext.js';
 import { fsNativeExtensions } from './fs-native-extensions.js';
-import { lockwrightFlock, lockwrightRedis, lockwrightSemaphore } from './lockwright.js';
+import { lockwrightAddonFlock, lockwrightFlock, lockwrightRedis, lockwrightSemaphore } from './lockwright.js';
 import { lockwrightMysqlAdvisory, lockwrightPgAdvisory, lockwrightSqlMysql, lockwrightSqlPostgres, lockwrightSqlSqlite } from './lockwright-databases.js';
 import { lockwrightMemcached, lockwrightZookeeper } from './lockwright-kv.js';
 import { osLock } from './os-lock.js';
@@ -42,7 +42,10 @@ export const kvLibraries: Library[] = [lockwrightMemcached, lockwrightZookeeper]
 /** Counting semaphores of SEMAPHORE_LIMIT permits (semaphores.ts), not locks. */
 export const semaphoreLibraries: Library[] = [lockwrightRedisPermits, redisSemaphoreSemaphore, lockwrightSysvPermits, lockwrightFlockPermits];
 
-const allLists = [localLibraries, redisLibraries, databaseLibraries, kvLibraries, semaphoreLibraries];
+/** Rows that show where lockwright's time goes (no peer): measured beside localLibraries where a scenario says so. */
+export const localFloorLibraries: Library[] = [lockwrightAddonFlock];
+
+const allLists = [localLibraries, localFloorLibraries, redisLibraries, databaseLibraries, kvLibraries, semaphoreLibraries];
 
 /**
  * Leaves out the peers whose package cannot be loaded here (a native build that failed

@@ -1,5 +1,6 @@
 // lockwright through its public API: LockFactory -> Lock, blocking acquire(true).
 import type { Lock, PersistingStore } from '../../dist/index.js';
+import { join } from 'node:path';
 import type { LockEnv } from '../harness/workspace.js';
 import { connectRedis, REDIS_TTL_MS } from './redis-client.js';
 import type { BenchLock, Library, Session } from './types.js';
@@ -32,6 +33,43 @@ export const lockwrightFlock: Library = {
   excludesInProcess: true,
   calls: localCalls,
   connect: async (env: LockEnv) => session(new (await lockwright()).FlockStore(env.dir)),
+};
+
+/**
+ * The hand-off floor: the addon's FlockHandle alone, without FlockStore or Lock (the same
+ * lock file as FlockStore's). A blocked wait is the one lockwright's stores make: flock(2)
+ * on a pooled addon waiter thread, the grant delivered to the event loop by a thread-safe
+ * function. The difference to the FlockStore row is the stores' and Lock's JavaScript.
+ */
+export const lockwrightAddonFlock: Library = {
+  id: 'lockwright-addon-flock',
+  name: 'lockwright addon alone (floor)',
+  backend: 'local',
+  mechanism: 'flock',
+  waits: 'flock(2) on a pooled addon waiter thread, the grant delivered by a thread-safe function (no store, no Lock)',
+  waitsOnThreadpool: false,
+  excludesInProcess: false,
+  calls: { acquire: 'handle.tryLock(false) || handle.wait(false, -1, callback)', release: 'handle.unlock()' },
+  async connect(env: LockEnv) {
+    const native = (await import('../../dist/native.js')).loadNative();
+    const { flockFileName } = await import('../../dist/stores/local/flock-file-name.js');
+    return {
+      lock(resource) {
+        const handle = native.openFlock(join(env.dir, flockFileName(resource)), 0o600);
+        return {
+          acquire: () =>
+            handle.tryLock(false)
+              ? Promise.resolve()
+              : new Promise<void>((resolve, reject) => {
+                  handle.wait(false, -1, (error) => (error ? reject(error) : resolve()));
+                }),
+          release: () => handle.unlock(),
+          close: () => handle.close(),
+        };
+      },
+      close: async () => {},
+    };
+  },
 };
 
 export const lockwrightSemaphore: Library = {

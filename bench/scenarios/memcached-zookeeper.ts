@@ -46,7 +46,7 @@ export async function memcachedZookeeper(context: BenchContext): Promise<Section
   const pairs = await measurePairs(available, env, label, budget);
 
   const handoffBudget = (library: Library) =>
-    library.pollMs ? { count: quick ? 40 : 400, seconds: quick ? 1 : 8 } : { count: quick ? 60 : 1_000, seconds: quick ? 1 : 12 };
+    library.pollMs ? { count: quick ? 40 : 400, seconds: quick ? 0.5 : 8 } : { count: quick ? 60 : 1_000, seconds: quick ? 1 : 12 };
   const handoffs = await measureHandoffsEach(context, available, handoffBudget);
 
   const seconds = quick ? 0.5 : 5;

@@ -100,7 +100,7 @@ export async function redis(context: BenchContext): Promise<Section> {
   const waiter = await startHandoffWaiter(workspace, env);
   try {
     for (const library of redisLibraries) {
-      const handoffBudget = library.pollMs ? { count: quick ? 200 : 2_000, seconds: quick ? 0.8 : 15 } : { count: quick ? 200 : 2_000, seconds: quick ? 3 : 30 };
+      const handoffBudget = library.pollMs ? { count: quick ? 200 : 2_000, seconds: quick ? 0.4 : 15 } : { count: quick ? 200 : 2_000, seconds: quick ? 3 : 30 };
       handoffs.push({ library, latency: summarize(await measureHandoffs(workspace, waiter, library, handoffBudget)) });
     }
   } finally {
