@@ -114,7 +114,7 @@ describe.runIf(linux)('openSemaphore', () => {
     const s = await waitFor(waiter, 100).settled;
     expect(s).toMatchObject({ error: null, granted: false });
     expect(s.ms).toBeGreaterThanOrEqual(99);
-    expect(s.ms).toBeLessThan(400);
+    expect(s.ms).toBeLessThan(5_000); // ended by its timeout, not by anything later
     expect(waiter.locked).toBe(false);
 
     const cancelled = waitFor(waiter, -1);

@@ -50,11 +50,13 @@ describe('ZookeeperStore across processes', () => {
     await lock.release();
   });
 
+  // ZookeeperStore never polls: a queued waiter can only get the lock through the watch on
+  // its predecessor, so ten grants after ten releases are the watch working (a lost watch
+  // hangs the round until the test's timeout). How fast it is, is the bench's business.
   it('wakes a waiter in another process on release, by a watch', async () => {
     const child = new LockHolder(script);
     await child.ready;
     const lock = new LockFactory(store).createLock('x-handoff');
-    const latencies: number[] = [];
     for (let round = 0; round < 10; round++) {
       expect(await lock.acquire()).toBe(true);
       const granted = child.send({ cmd: 'acquire', dsn, resource: 'x-handoff', blocking: true, name: `r${round}` });
@@ -63,12 +65,10 @@ describe('ZookeeperStore across processes', () => {
       await lock.release();
       const reply = await granted;
       expect(reply.acquired).toBe(true);
-      latencies.push(Number(BigInt(reply.at as string) - releasedAt) / 1e6);
+      // The child's grant came after this release (its stamp shares our monotonic clock).
+      expect(BigInt(reply.at as string)).toBeGreaterThan(releasedAt);
       await child.send({ cmd: 'release', name: `r${round}` });
     }
-    latencies.sort((a, b) => a - b);
-    // A watch, not a poll: a few round trips.
-    expect(latencies[Math.floor(latencies.length / 2)]!).toBeLessThan(100);
   });
 
   it('serves eight waiting processes in the order they queued', async () => {
