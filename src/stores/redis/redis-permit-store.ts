@@ -121,20 +121,15 @@ export class RedisPermitStore implements BlockingPermitStore {
     options.signal?.throwIfAborted();
     tokenOf(key); // a forged token is refused here, not retried
     const acquisition = this.#began(key);
+    const id = `permits:${key.resource}`;
+    // As RedisStore's waits: one without limits, with nobody of this process ahead and
+    // this store's wake-up channel not subscribed (no wait within the last second), tries
+    // at once, outside the queue's machinery: free permits cost one round trip.
+    const tryFirst =
+      options.timeout === undefined && options.signal === undefined && !this.#notifier.subscribed && this.#waits.waiting(id) === 0;
+    if (tryFirst && (await this.#attempt(key, lifetime, null)).granted) return;
     const source = {
-      attempt: async (waiter: string | null): Promise<Attempt> => {
-        // Each try stands for a fresh acquisition: the time spent waiting is not held time.
-        key.resetLifetime();
-        try {
-          return await this.#trySave(key, lifetime, waiter);
-        } catch (error) {
-          // The reply came after the lifetime ran out: the grant was given back. Try again.
-          if (error instanceof LockExpiredError) return { granted: false, retryIn: 0 };
-          // The server is away: wait through it, until the timeout or the signal.
-          if (error instanceof LockStorageError) return { granted: false, retryIn: -1, failure: error };
-          throw error;
-        }
-      },
+      attempt: (waiter: string | null): Promise<Attempt> => this.#attempt(key, lifetime, waiter),
       abandon: async () => {
         if (this.#acquisitions.get(key) === acquisition) await this.delete(key);
       },
@@ -147,7 +142,22 @@ export class RedisPermitStore implements BlockingPermitStore {
       leave: async (waiter: string) =>
         (await this.#eval(LEAVE, 'leave the queue of', key, [...this.#clock(), waiter, this.#direct])) === 1,
     };
-    return this.#waits.wait(`permits:${key.resource}`, source, options, `permits of the "${key.resource}" semaphore`);
+    return this.#waits.wait(id, source, options, `permits of the "${key.resource}" semaphore`, tryFirst);
+  }
+
+  /** One try of a wait: refusals, and failures to wait through, as Attempts. */
+  async #attempt(key: SemaphoreKey, lifetime: number, waiter: string | null): Promise<Attempt> {
+    // Each try stands for a fresh acquisition: the time spent waiting is not held time.
+    key.resetLifetime();
+    try {
+      return await this.#trySave(key, lifetime, waiter);
+    } catch (error) {
+      // The reply came after the lifetime ran out: the grant was given back. Try again.
+      if (error instanceof LockExpiredError) return { granted: false, retryIn: 0 };
+      // The server is away: wait through it, until the timeout or the signal.
+      if (error instanceof LockStorageError) return { granted: false, retryIn: -1, failure: error };
+      throw error;
+    }
   }
 
   async putOffExpiration(key: SemaphoreKey, ttl: number): Promise<void> {
