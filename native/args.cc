@@ -68,4 +68,19 @@ bool ArgFunction(const Napi::CallbackInfo& info, size_t i, const char* name,
   return false;
 }
 
+bool ArgSemaphoreSet(const Napi::CallbackInfo& info, int64_t* key, int64_t* fingerprint) {
+  static const char* const kFingerprint =
+      "fingerprint must be a 30-bit integer whose two 15-bit halves are non-zero";
+  if (!ArgInteger(info, 0, 1, 0x7fffffff, "key must be an integer between 1 and 0x7fffffff",
+                  key) ||
+      !ArgInteger(info, 1, 0, (1 << 30) - 1, kFingerprint, fingerprint)) {
+    return false;
+  }
+  if (((*fingerprint >> 15) & 0x7fff) == 0 || (*fingerprint & 0x7fff) == 0) {
+    Napi::TypeError::New(info.Env(), kFingerprint).ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
 }  // namespace lockwright

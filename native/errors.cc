@@ -112,4 +112,12 @@ void ThrowTypeError(Napi::Env env, const std::string& message) {
   Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
 }
 
+void ThrowMisuse(Napi::Env env, const char* syscall, const std::string* path,
+                 const std::string& message) {
+  SysError err;
+  err.Set(EINVAL, syscall, path,
+          path != nullptr ? message + ", " + syscall + " '" + *path + "'" : message);
+  ThrowSysError(env, err);
+}
+
 }  // namespace lockwright

@@ -23,5 +23,10 @@ void ThrowSysError(Napi::Env env, const SysError& e);
 void ThrowSysError(Napi::Env env, int err, const char* syscall,
                    const std::string* path = nullptr);
 void ThrowTypeError(Napi::Env env, const std::string& message);
+// A call the handle's state does not allow (a wait in progress, a lock held): EINVAL,
+// shaped like the syscall's own errors, with `message` saying what is wrong. For flock
+// handles the message ends with ", flock '<path>'", as Node's fs errors do.
+void ThrowMisuse(Napi::Env env, const char* syscall, const std::string* path,
+                 const std::string& message);
 
 }  // namespace lockwright

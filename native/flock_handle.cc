@@ -135,10 +135,7 @@ Napi::Value FlockHandle::TryLock(const Napi::CallbackInfo& info) {
   if (!ArgBool(info, 0, "shared", &shared) || !CheckOpen(env, "flock")) return Napi::Value();
   if (waiting_) {
     // The wait has this handle's descriptor: a lock taken beside it would be lost.
-    SysError err;
-    err.Set(EINVAL, "flock", &abs_path_,
-            "a wait is in progress on this handle, flock '" + abs_path_ + "'");
-    ThrowSysError(env, err);
+    ThrowMisuse(env, "flock", &abs_path_, "a wait is in progress on this handle");
     return Napi::Value();
   }
   if (!EnsureFd(env)) return Napi::Value();
@@ -171,20 +168,11 @@ Napi::Value FlockHandle::StartWait(const Napi::CallbackInfo& info) {
       !ArgFunction(info, 2, "callback", &callback) || !CheckOpen(env, "flock")) {
     return Napi::Value();
   }
-  if (held_ != Held::kNone) {
-    SysError err;
-    err.Set(EINVAL, "flock", &abs_path_,
-            std::string("wait() needs a handle that holds nothing (it holds a ") +
-                (held_ == Held::kShared ? "shared" : "exclusive") + " lock), flock '" +
-                abs_path_ + "'");
-    ThrowSysError(env, err);
-    return Napi::Value();
-  }
-  if (waiting_) {
-    SysError err;
-    err.Set(EINVAL, "flock", &abs_path_,
-            "a wait is already in progress on this handle, flock '" + abs_path_ + "'");
-    ThrowSysError(env, err);
+  if (held_ != Held::kNone || waiting_) {
+    ThrowMisuse(env, "flock", &abs_path_,
+                waiting_ ? "a wait is already in progress on this handle"
+                         : std::string("wait() needs a handle that holds nothing (it holds a ") +
+                               (held_ == Held::kShared ? "shared" : "exclusive") + " lock)");
     return Napi::Value();
   }
   // The wait takes this handle's idle descriptor (it holds nothing) for its own.

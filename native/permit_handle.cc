@@ -29,18 +29,10 @@ Napi::Value PermitHandle::Open(const Napi::CallbackInfo& info, Instance* instanc
   int64_t fingerprint = 0;
   int64_t limit = 0;
   int mode = 0;
-  if (!ArgInteger(info, 0, 1, 0x7fffffff, "key must be an integer between 1 and 0x7fffffff",
-                  &key) ||
-      !ArgInteger(info, 1, 0, (1 << 30) - 1,
-                  "fingerprint must be a 30-bit integer whose two 15-bit halves are non-zero",
-                  &fingerprint) ||
+  if (!ArgSemaphoreSet(info, &key, &fingerprint) ||
       !ArgInteger(info, 2, 1, kMaxPermits, "limit must be an integer between 1 and 32767",
                   &limit) ||
       !ArgMode(info, 3, &mode)) {
-    return Napi::Value();
-  }
-  if (((fingerprint >> 15) & 0x7fff) == 0 || (fingerprint & 0x7fff) == 0) {
-    ThrowTypeError(env, "fingerprint must be a 30-bit integer whose two 15-bit halves are non-zero");
     return Napi::Value();
   }
   SysError err;
@@ -116,11 +108,9 @@ Napi::Value PermitHandle::TryTake(const Napi::CallbackInfo& info) {
   int n = 0;
   if (!CheckOpen(env) || !ArgCount(info, &n)) return Napi::Value();
   if (held_ > 0 || waiting_) {
-    SysError err;
-    err.Set(EINVAL, "semop", nullptr,
-            held_ > 0 ? "tryTake() needs a handle that holds nothing (one hold per handle)"
-                      : "a wait is already in progress on this handle");
-    ThrowSysError(env, err);
+    ThrowMisuse(env, "semop", nullptr,
+                held_ > 0 ? "tryTake() needs a handle that holds nothing (one hold per handle)"
+                          : "a wait is already in progress on this handle");
     return Napi::Value();
   }
   SysError err;
@@ -147,11 +137,9 @@ Napi::Value PermitHandle::StartWait(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   if (held_ > 0 || waiting_) {
-    SysError err;
-    err.Set(EINVAL, "semop", nullptr,
-            held_ > 0 ? "wait() needs a handle that holds nothing (one hold per handle)"
-                      : "a wait is already in progress on this handle");
-    ThrowSysError(env, err);
+    ThrowMisuse(env, "semop", nullptr,
+                held_ > 0 ? "wait() needs a handle that holds nothing (one hold per handle)"
+                          : "a wait is already in progress on this handle");
     return Napi::Value();
   }
   auto wait = std::make_shared<PermitWait>(instance_->NextWaitId(), timeout_ms,

@@ -26,16 +26,7 @@ Napi::Value SemaphoreHandle::Open(const Napi::CallbackInfo& info, Instance* inst
   int64_t key = 0;
   int64_t fingerprint = 0;
   int mode = 0;
-  if (!ArgInteger(info, 0, 1, 0x7fffffff, "key must be an integer between 1 and 0x7fffffff",
-                  &key) ||
-      !ArgInteger(info, 1, 0, (1 << 30) - 1,
-                  "fingerprint must be a 30-bit integer whose two 15-bit halves are non-zero",
-                  &fingerprint) ||
-      !ArgMode(info, 2, &mode)) {
-    return Napi::Value();
-  }
-  if (((fingerprint >> 15) & 0x7fff) == 0 || (fingerprint & 0x7fff) == 0) {
-    ThrowTypeError(env, "fingerprint must be a 30-bit integer whose two 15-bit halves are non-zero");
+  if (!ArgSemaphoreSet(info, &key, &fingerprint) || !ArgMode(info, 2, &mode)) {
     return Napi::Value();
   }
   SysError err;
@@ -135,11 +126,9 @@ Napi::Value SemaphoreHandle::StartWait(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   if (locked_ || waiting_) {
-    SysError err;
-    err.Set(EINVAL, "semop", nullptr,
-            locked_ ? "wait() needs a handle that holds nothing (it is locked)"
-                    : "a wait is already in progress on this handle");
-    ThrowSysError(env, err);
+    ThrowMisuse(env, "semop", nullptr,
+                locked_ ? "wait() needs a handle that holds nothing (it is locked)"
+                        : "a wait is already in progress on this handle");
     return Napi::Value();
   }
   auto wait = std::make_shared<SemWait>(instance_->NextWaitId(), timeout_ms, instance_->hub(),

@@ -202,15 +202,96 @@ static void handoff(const struct mechanism *m, int count) {
   free(latencies);
 }
 
+/* ---- contention: the bench's fairness loop without a runtime ----
+ * `processes` processes loop lock, read the counter file, write it plus one, unlock for
+ * `ms` milliseconds, with the same syscalls as the Node hammer's readFileSync and
+ * writeFileSync (open, read, close; open with O_TRUNC, write, close). A counter still at
+ * the value this process wrote last is a re-take. Prints: acquisitions re-takes min max. */
+static long read_counter(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("open counter");
+  char buf[32];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  if (n < 0) die("read counter");
+  buf[n] = 0;
+  close(fd);
+  return atol(buf);
+}
+
+static void write_counter(const char *path, long value) {
+  int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) die("open counter");
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%ld", value);
+  if (write(fd, buf, (size_t)n) != n) die("write counter");
+  close(fd);
+}
+
+static void contend(const struct mechanism *m, int processes, long ms) {
+  const char *dir = getenv("LIMITS_DIR");
+  char counter[4096];
+  snprintf(counter, sizeof counter, "%s/limits-counter-%s", dir ? dir : ".", m->name);
+  int created = open(counter, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (created < 0) die("create counter");
+  if (write(created, "0", 1) != 1) die("write counter");
+  close(created);
+  int results[2], start[2];
+  if (pipe(results) != 0 || pipe(start) != 0) die("pipe");
+  for (int i = 0; i < processes; i++) {
+    pid_t child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) {
+      int fd = open_lock(m);
+      char go;
+      read_exact(start[0], &go, 1);
+      const uint64_t until = now_ns() + (uint64_t)ms * 1000000u;
+      long counts[2] = {0, 0}; /* acquisitions, re-takes */
+      long written = -1;
+      while (now_ns() < until) {
+        m->lock(fd);
+        long value = read_counter(counter);
+        if (value == written) counts[1]++;
+        written = value + 1;
+        write_counter(counter, written);
+        counts[0]++;
+        m->unlock(fd);
+      }
+      write_exact(results[1], counts, sizeof counts);
+      _exit(0);
+    }
+  }
+  /* Everyone starts at once, after all are forked and have opened their lock. */
+  for (int i = 0; i < processes; i++) write_exact(start[1], "g", 1);
+  long total = 0, retakes = 0, min = -1, max = 0;
+  for (int i = 0; i < processes; i++) {
+    long counts[2];
+    read_exact(results[0], counts, sizeof counts);
+    total += counts[0];
+    retakes += counts[1];
+    if (min < 0 || counts[0] < min) min = counts[0];
+    if (counts[0] > max) max = counts[0];
+  }
+  while (wait(NULL) > 0) {
+  }
+  if (read_counter(counter) != total) {
+    fprintf(stderr, "counter %ld != %ld acquisitions: the lock let two in\n", read_counter(counter), total);
+    exit(1);
+  }
+  printf("%ld %ld %ld %ld\n", total, retakes, min, max);
+}
+
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: limits pair <mechanism> <pairs> <rounds> | handoff <mechanism> <count>\n");
+    fprintf(stderr,
+            "usage: limits pair <mechanism> <pairs> <rounds> | handoff <mechanism> <count> |"
+            " contend <mechanism> <processes> <ms>\n");
     return 2;
   }
   const struct mechanism *m = find_mechanism(argv[2]);
   if (strcmp(m->name, "semop") == 0) create_semaphore();
   if (strcmp(argv[1], "pair") == 0 && argc >= 5) pair(m, atol(argv[3]), atoi(argv[4]));
   else if (strcmp(argv[1], "handoff") == 0) handoff(m, atoi(argv[3]));
+  else if (strcmp(argv[1], "contend") == 0 && argc >= 5) contend(m, atoi(argv[3]), atol(argv[4]));
   else return 2;
   return 0;
 }

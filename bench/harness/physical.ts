@@ -28,6 +28,17 @@ export interface PhysicalLimits {
   /** Cross-process hand-off latencies, µs. */
   handoffUs: Record<Mechanism, LatencySummary>;
   budget: { pairs: number; rounds: number; handoffs: number };
+  /** The contention scenario's loop in C: `processes` processes on one lock for `seconds`. */
+  contend(mechanism: Mechanism, processes: number, seconds: number): Promise<CContention>;
+}
+
+/** What `limits contend` counts, summed over its processes. */
+export interface CContention {
+  acquisitions: number;
+  retakes: number;
+  min: number;
+  max: number;
+  seconds: number;
 }
 
 export async function measurePhysicalLimits(workspace: Workspace, quick: boolean): Promise<PhysicalLimits> {
@@ -49,5 +60,9 @@ export async function measurePhysicalLimits(workspace: Workspace, quick: boolean
     const samples = (await limits('handoff', mechanism, budget.handoffs)).split(' ').map((ns) => Number(ns) / 1e3);
     handoffUs[mechanism] = summarize(samples);
   }
-  return { compiler, pairNs, handoffUs, budget };
+  const contend = async (mechanism: Mechanism, processes: number, seconds: number): Promise<CContention> => {
+    const [acquisitions, retakes, min, max] = (await limits('contend', mechanism, processes, Math.round(seconds * 1e3))).split(' ').map(Number);
+    return { acquisitions: acquisitions!, retakes: retakes!, min: min!, max: max!, seconds };
+  };
+  return { compiler, pairNs, handoffUs, budget, contend };
 }

@@ -26,7 +26,7 @@ export const lockwrightRedisPermits: Library = {
   id: 'lockwright-redis-permits',
   name: 'lockwright RedisPermitStore',
   backend: 'redis',
-  waits: `subscribes to the resource's release channel and retries when a release is published; fallback poll bounded by the first holder's expiry and pollInterval 1 s (default); TTL ${REDIS_TTL_MS / 1000} s`,
+  waits: `FIFO queue in Redis (a list per resource, with each waiter's weight); a release grants the permits to the head waiters that fit in its script and publishes each grant on that waiter's channel alone; fallback poll bounded by the first holder's expiry and pollInterval 1 s (default); TTL ${REDIS_TTL_MS / 1000} s`,
   waitsOnThreadpool: false,
   excludesInProcess: true,
   calls: semaphoreCalls,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { BenchContext } from '../harness/context.js';
 import { startChildren, type Child } from '../harness/children.js';
 import type { Section, Target } from '../harness/report.js';
+import type { CContention } from '../harness/physical.js';
 import { formatNumber, formatRatio } from '../harness/stats.js';
 import type { LockEnv, Workspace } from '../harness/workspace.js';
 import { localLibraries, type Library } from '../libraries/index.js';
@@ -89,8 +90,42 @@ export function contentionRows(results: ContentionResult[], reference: Contentio
   return { rows, notes };
 }
 
-export async function contention({ quick, workspace }: BenchContext): Promise<Section> {
+/** A row of the same columns for the C loop (bench/c/limits.c): the same work without a runtime. */
+function cRow(name: string, c: CContention, reference: ContentionResult): string[] {
+  const rate = c.acquisitions / c.seconds;
+  const referenceRate = reference.counts.reduce((a, b) => a + b, 0) / reference.seconds;
+  return [
+    name,
+    formatNumber(rate),
+    formatNumber(rate / referenceRate, 2),
+    `${formatNumber(c.min)} / ${formatNumber(c.max)}`,
+    c.max > 0 ? formatNumber(c.min / c.max, 2) : '–',
+    `ok (${formatNumber(c.acquisitions)})`, // limits.c exits with an error on a mismatch
+    c.acquisitions > 0 ? `${formatNumber((100 * c.retakes) / c.acquisitions, 0)} %` : '–',
+  ];
+}
+
+/** What the C rows say, in this run's figures (whichever way they fall). */
+function cRowsNote(c: { flock: CContention; semop: CContention }, nodeRates: number[]): string {
+  const rate = (result: CContention) => result.acquisitions / result.seconds;
+  const [flock, semop] = [rate(c.flock), rate(c.semop)];
+  const [low, high] = [Math.min(...nodeRates), Math.max(...nodeRates)];
+  return (
+    `**The C rows** run the same loop in ${HAMMER_PROCESSES} C processes (bench/c/limits.c: the same open, read, close, open, write, close for the counter file), each blocking in the kernel on its only thread: what the machine allows without a runtime, measured just before the libraries. ` +
+    `First-in-first-out semop makes ${formatNumber(semop)}/s with ${formatNumber((100 * c.semop.retakes) / Math.max(c.semop.acquisitions, 1), 0)} % re-takes, ${formatRatio(semop / flock)} the barging flock's ${formatNumber(flock)}/s (${formatNumber((100 * c.flock.retakes) / Math.max(c.flock.acquisitions, 1), 0)} % re-takes): in C a hand-off is one wake-up of the process that waits. ` +
+    `A Node process cannot block its event loop: a hand-off to it wakes a waiter thread, which wakes the event loop, whose JavaScript runs the critical section, releases, and sends a thread back into the kernel for its next turn. ` +
+    `Every Node library pays these wake-ups, and its rows sit together: ${formatNumber(low)} to ${formatNumber(high)}/s for the libraries that block in the kernel, ${formatRatio(low / semop)} to ${formatRatio(high / semop)} the C semop row. ` +
+    'A re-take skips the wake-ups, so the barging libraries gain what the FIFO SemaphoreStore, with no re-takes, pays in full.'
+  );
+}
+
+export async function contention({ quick, workspace, limits }: BenchContext): Promise<Section> {
   const seconds = quick ? 0.5 : 3;
+  const physical = await limits();
+  const c = {
+    flock: await physical.contend('flock', HAMMER_PROCESSES, seconds),
+    semop: await physical.contend('semop', HAMMER_PROCESSES, seconds),
+  };
   const hammers = await startHammers(workspace, workspace.env);
   const results: ContentionResult[] = [];
   try {
@@ -102,8 +137,11 @@ export async function contention({ quick, workspace }: BenchContext): Promise<Se
     await Promise.all(hammers.map((child) => child.stop()));
   }
   const { rows, notes } = contentionRows(results, results[0]);
+  rows.push(cRow('C loop, flock(2), no runtime', c.flock, results[0]!), cRow('C loop, semop (SEM_UNDO), no runtime', c.semop, results[0]!));
   const total = (result: ContentionResult) => result.counts.reduce((a, b) => a + b, 0) / result.seconds;
   const peers = results.filter((result) => result.library.mechanism && !result.library.id.startsWith('lockwright') && !result.library.pollMs);
+  // Every library that blocks in the kernel (lockwright's stores and the native peers).
+  const native = results.filter((result) => result.library.mechanism && !result.library.pollMs);
   const best = peers.reduce((a, b) => (total(a) >= total(b) ? a : b));
   const targets: Target[] = results
     .filter((result) => result.library.id === 'lockwright-flock' || result.library.id === 'lockwright-semaphore')
@@ -127,6 +165,7 @@ export async function contention({ quick, workspace }: BenchContext): Promise<Se
       'flock and fcntl locks let a process that releases and re-acquires at once win against a waiter the kernel has just woken (barging); System V semop hands the lock to the sleeping waiter. How much barging skews the counts depends on scheduling: see min ÷ max.',
       RETAKES_NOTE,
       'Waiting settings are those of the hand-off table.',
+      cRowsNote(c, native.map(total)),
     ],
     targets,
   };

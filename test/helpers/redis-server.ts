@@ -6,6 +6,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll } from 'vitest';
 import { queueKey } from '../../src/stores/redis/client.js';
+import { permitQueueKeys } from '../../src/stores/redis/permit-scripts.js';
 import { closeAfterFile, stopAfterFile } from './after-file.js';
 import { freePort } from './servers/free-port.js';
 import { RedisProcess, type RedisServerOptions } from './servers/redis.js';
@@ -128,5 +129,13 @@ export async function waitingFor(admin: Redis, resource: string, ms = 10_000, co
   await eventually(async () => {
     const queued = await admin.llen(queueKey(resource));
     if (queued < count) throw new Error(`${queued} of ${count} waiters queued for "${resource}" after ${ms} ms`);
+  }, ms);
+}
+
+/** Resolves once `count` waiters queue in Redis for permits of `resource` (RedisPermitStore). */
+export async function waitingForPermits(admin: Redis, resource: string, ms = 10_000, count = 1): Promise<void> {
+  await eventually(async () => {
+    const queued = await admin.llen(permitQueueKeys(resource)[0]);
+    if (queued < count) throw new Error(`${queued} of ${count} waiters queued for permits of "${resource}" after ${ms} ms`);
   }, ms);
 }

@@ -4,9 +4,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RedisPermitStore, SemaphoreFactory } from '../../src/index.js';
-import { permitReleaseChannel } from '../../src/stores/redis/permit-scripts.js';
 import { phpFixture, requirePhp } from '../helpers/php.js';
-import { RedisServer, eventually, ready } from '../helpers/redis-server.js';
+import { RedisServer, ready, waitingForPermits } from '../helpers/redis-server.js';
 
 const script = fileURLToPath(new URL('./fixtures/symfony-redis-semaphore.php', import.meta.url));
 const symfonySemaphore = '/usr/share/php/Symfony/Component/Semaphore/autoload.php';
@@ -74,10 +73,7 @@ describe('interop with PHP Symfony Semaphore RedisStore (same Redis)', () => {
     const holder = await php(1).hold(resource, 'hold-write');
     const semaphore = factory().createSemaphore(resource, 1);
     const waiting = semaphore.acquire({ timeout: 60_000 });
-    await eventually(async () => {
-      const [, count] = (await admin.pubsub('NUMSUB', permitReleaseChannel(resource))) as [string, number];
-      if (Number(count) < 1) throw new Error('the waiter has not subscribed yet');
-    }, 10_000);
+    await waitingForPermits(admin, resource);
     const released = performance.now();
     await holder.release();
     expect(await waiting).toBe(true);

@@ -4,9 +4,8 @@
 // to the waiter at the head of the resource's queue and publishes that on the waiter's
 // store channel ("<waiter id> <grant>"; scripts.ts), so that one process, and in it one
 // waiter, wakes per release. A lost message only slows a wait down: the waiter polls,
-// and its next try finds the lock its own (see wait-queue.ts).
-// RedisPermitStore's waits do not queue in Redis: they listen on a channel per resource
-// (`listenChannel`), on the same connection.
+// and its next try finds the lock its own (see wait-queue.ts). RedisPermitStore's waits
+// are told the same way that a release granted them permits.
 import { randomBytes } from 'node:crypto';
 import type { RedisClient, RedisSubscriberClient } from './client.js';
 import { WAKE_PREFIX } from './scripts.js';
@@ -17,8 +16,8 @@ const LINGER_MS = 1_000;
 const SUBSCRIBE_WAIT_MS = 500;
 
 export interface Listening {
-  /** The id this waiter queues under in Redis (its store's id, ".", a number); null for a channel's listener. */
-  readonly id: string | null;
+  /** The id this waiter queues under in Redis (its store's id, ".", a number). */
+  readonly id: string;
   /** Settles once the subscription is confirmed, failed, or slow; never rejects. */
   readonly ready: Promise<void>;
   close(): void;
@@ -35,8 +34,6 @@ export class ReleaseNotifier {
   /** Whether the subscription is confirmed: a waiter may then queue with its first try. */
   #confirmed = false;
   readonly #listeners = new Map<string, (grant: string | undefined) => void>();
-  /** Listeners of per-resource channels (listenChannel), with their subscriptions. */
-  readonly #channels = new Map<string, { listeners: Set<() => void>; subscribed: Promise<void> }>();
   #next = 0;
   #linger: ReturnType<typeof setTimeout> | null = null;
 
@@ -56,7 +53,8 @@ export class ReleaseNotifier {
 
   /**
    * A fresh waiter id, and its wake-ups: `onWake` runs when a release names it, with
-   * the grant (a fencing token, or "-" for a reader) when the release handed it the lock.
+   * the grant (a fencing token, "-" for a reader, "+" for permits) when the release handed
+   * it what it waits for.
    */
   listen(onWake: (grant: string | undefined) => void): Listening {
     if (this.#linger !== null) {
@@ -81,54 +79,6 @@ export class ReleaseNotifier {
       ready,
       close: () => {
         if (this.#listeners.delete(id)) this.#scheduleClose();
-      },
-    };
-  }
-
-  /** Wake-ups by any message on `channelName` (a resource's release channel). */
-  listenChannel(channelName: string, onMessage: () => void): Listening {
-    if (this.#linger !== null) {
-      clearTimeout(this.#linger);
-      this.#linger = null;
-    }
-    let channel = this.#channels.get(channelName);
-    if (!channel) {
-      let subscribed: Promise<void>;
-      try {
-        subscribed = this.#connect()
-          .subscribe(channelName)
-          .then(
-            () => undefined,
-            () => {
-              // Let the next waiter try again; this one polls.
-              if (this.#channels.get(channelName) === channel) this.#channels.delete(channelName);
-            },
-          );
-      } catch {
-        // A client whose duplicate() throws still gets waits: polled ones.
-        return { id: null, ready: Promise.resolve(), close: () => {} };
-      }
-      channel = { listeners: new Set(), subscribed };
-      this.#channels.set(channelName, channel);
-    }
-    const listener = () => onMessage();
-    channel.listeners.add(listener);
-    const own = channel;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const ready = Promise.race([
-      own.subscribed,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS))),
-    ]).finally(() => clearTimeout(timer));
-    return {
-      id: null,
-      ready,
-      close: () => {
-        if (!own.listeners.delete(listener) || own.listeners.size > 0) return;
-        if (this.#channels.get(channelName) === own) {
-          this.#channels.delete(channelName);
-          this.#connection?.unsubscribe(channelName).catch(() => {});
-        }
-        this.#scheduleClose();
       },
     };
   }
@@ -168,11 +118,7 @@ export class ReleaseNotifier {
     // be printed by ioredis.
     connection.on('error', () => {});
     connection.on('message', (channel, message) => {
-      if (channel !== this.#channel) {
-        const entry = this.#channels.get(channel);
-        if (entry) for (const listener of entry.listeners) listener();
-        return;
-      }
+      if (channel !== this.#channel) return;
       const space = message.indexOf(' ');
       if (space === -1) this.#listeners.get(message)?.(undefined);
       else this.#listeners.get(message.slice(0, space))?.(message.slice(space + 1));
@@ -184,10 +130,10 @@ export class ReleaseNotifier {
 
   /** Closes the connection a second after the last listener left, unless another comes. */
   #scheduleClose(): void {
-    if (this.#linger !== null || this.#listeners.size > 0 || this.#channels.size > 0) return;
+    if (this.#linger !== null || this.#listeners.size > 0) return;
     this.#linger = setTimeout(() => {
       this.#linger = null;
-      if (this.#listeners.size === 0 && this.#channels.size === 0) this.#close();
+      if (this.#listeners.size === 0) this.#close();
     }, LINGER_MS);
     this.#linger.unref?.();
   }
@@ -204,7 +150,6 @@ export class ReleaseNotifier {
     this.#connection = null;
     this.#subscribed = null;
     this.#confirmed = false;
-    this.#channels.clear();
     unwatchClient(this.#client, this);
     connection?.disconnect();
   }

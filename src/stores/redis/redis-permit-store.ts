@@ -1,8 +1,10 @@
 // RedisPermitStore: Symfony Semaphore's RedisStore on ioredis (same sorted sets, same
 // whole-second expiries: PHP and Node holders count against one N), plus what Symfony
-// lacks: waits woken by releases (the lock store's notifier and Redis wait queue) with a
-// poll bounded by the first holder's expiry as the fallback (PHP holders never publish),
-// and keys that travel (the token lives in the key's state). Scripts: permit-scripts.ts.
+// lacks: first-in, first-out waits (the lock store's Redis wait queue and notifier: a
+// release grants the permits to the head waiters itself and tells each of them alone),
+// with a poll bounded by the first holder's expiry as the fallback (PHP holders never
+// publish, nor queue), and keys that travel (the token lives in the key's state).
+// Scripts: permit-scripts.ts.
 import {
   InvalidArgumentError,
   LockConflictedError,
@@ -20,9 +22,9 @@ import { positiveMs, symfonyToken } from '../key-state.js';
 import { evaluate, isRedisClient, storageError, type RedisClient } from './client.js';
 import { checkDatabase } from './database-check.js';
 import { ReleaseNotifier } from './notifier.js';
-import { DELETE, EXISTS, PUT_OFF, SAVE, permitKeys, permitReleaseChannel } from './permit-scripts.js';
+import { DELETE, EXISTS, LEAVE, PUT_OFF, SAVE, permitKeys, permitQueueKeys } from './permit-scripts.js';
 import { NO_TIME_MESSAGES, type RedisScript } from './scripts.js';
-import { RedisWaitQueues, type Attempt } from './wait-queue.js';
+import { leaseFor, RedisWaitQueues, type Attempt } from './wait-queue.js';
 
 const TOKEN = 'lockwright:redis-permits:token';
 
@@ -61,6 +63,10 @@ export class RedisPermitStore implements BlockingPermitStore {
   readonly #initialTtl: number;
   readonly #notifier: ReleaseNotifier;
   readonly #waits: RedisWaitQueues;
+  /** How long the Redis wait queue keeps a waiter of this store that stopped renewing (ms). */
+  readonly #lease: number;
+  /** "1": a release may grant permits to the head waiters itself (not on a Cluster: RedisStore's #direct). */
+  readonly #direct: '0' | '1';
   /** As in RedisStore: a late grant is given back only if no newer acquisition with the key began. */
   readonly #acquisitions = new WeakMap<SemaphoreKey, number>();
 
@@ -81,6 +87,8 @@ export class RedisPermitStore implements BlockingPermitStore {
     const pollInterval = options.pollInterval === undefined ? 1_000 : positiveMs(options.pollInterval, 'pollInterval');
     this.#notifier = new ReleaseNotifier(client);
     this.#waits = new RedisWaitQueues(this.#notifier, pollInterval);
+    this.#lease = leaseFor(pollInterval);
+    this.#direct = client.isCluster ? '0' : '1';
   }
 
   /**
@@ -113,27 +121,43 @@ export class RedisPermitStore implements BlockingPermitStore {
     options.signal?.throwIfAborted();
     tokenOf(key); // a forged token is refused here, not retried
     const acquisition = this.#began(key);
+    const id = `permits:${key.resource}`;
+    // As RedisStore's waits: one without limits, with nobody of this process ahead and
+    // this store's wake-up channel not subscribed (no wait within the last second), tries
+    // at once, outside the queue's machinery: free permits cost one round trip.
+    const tryFirst =
+      options.timeout === undefined && options.signal === undefined && !this.#notifier.subscribed && this.#waits.waiting(id) === 0;
+    if (tryFirst && (await this.#attempt(key, lifetime, null)).granted) return;
     const source = {
-      // Permits do not queue in Redis: a release publishes on this channel, and wakes the heads.
-      channel: permitReleaseChannel(key.resource),
-      attempt: async (): Promise<Attempt> => {
-        // Each try stands for a fresh acquisition: the time spent waiting is not held time.
-        key.resetLifetime();
-        try {
-          return await this.#trySave(key, lifetime);
-        } catch (error) {
-          // The reply came after the lifetime ran out: the grant was given back. Try again.
-          if (error instanceof LockExpiredError) return { granted: false, retryIn: 0 };
-          // The server is away: wait through it, until the timeout or the signal.
-          if (error instanceof LockStorageError) return { granted: false, retryIn: -1, failure: error };
-          throw error;
-        }
-      },
+      attempt: (waiter: string | null): Promise<Attempt> => this.#attempt(key, lifetime, waiter),
       abandon: async () => {
         if (this.#acquisitions.get(key) === acquisition) await this.delete(key);
       },
+      adopt: async () => {
+        // Granted by a release, with the TTL this wait queued with (#trySave's).
+        key.resetLifetime();
+        key.reduceLifetime(lifetime);
+        if (key.isExpired()) await checkNotExpired(this as unknown as PersistingStore, key);
+      },
+      leave: async (waiter: string) =>
+        (await this.#eval(LEAVE, 'leave the queue of', key, [...this.#clock(), waiter, this.#direct])) === 1,
     };
-    return this.#waits.wait(`permits:${key.resource}`, source, options, `permits of the "${key.resource}" semaphore`);
+    return this.#waits.wait(id, source, options, `permits of the "${key.resource}" semaphore`, tryFirst);
+  }
+
+  /** One try of a wait: refusals, and failures to wait through, as Attempts. */
+  async #attempt(key: SemaphoreKey, lifetime: number, waiter: string | null): Promise<Attempt> {
+    // Each try stands for a fresh acquisition: the time spent waiting is not held time.
+    key.resetLifetime();
+    try {
+      return await this.#trySave(key, lifetime, waiter);
+    } catch (error) {
+      // The reply came after the lifetime ran out: the grant was given back. Try again.
+      if (error instanceof LockExpiredError) return { granted: false, retryIn: 0 };
+      // The server is away: wait through it, until the timeout or the signal.
+      if (error instanceof LockStorageError) return { granted: false, retryIn: -1, failure: error };
+      throw error;
+    }
   }
 
   async putOffExpiration(key: SemaphoreKey, ttl: number): Promise<void> {
@@ -149,7 +173,7 @@ export class RedisPermitStore implements BlockingPermitStore {
   async delete(key: SemaphoreKey): Promise<void> {
     const token = issuedToken(key);
     if (token === undefined) return;
-    await this.#eval(DELETE, 'release', key, [token, permitReleaseChannel(key.resource)]);
+    await this.#eval(DELETE, 'release', key, [...this.#clock(), token, this.#direct]);
   }
 
   async exists(key: SemaphoreKey): Promise<boolean> {
@@ -158,11 +182,15 @@ export class RedisPermitStore implements BlockingPermitStore {
     return (await this.#eval(EXISTS, 'check', key, [...this.#clock(), token])) === 1;
   }
 
-  /** One try: granted, or how long until the first holder's permits expire (ms, <0 unknown). */
-  async #trySave(key: SemaphoreKey, ttl: number): Promise<Attempt> {
+  /**
+   * One try: granted, or how long until the first holder's permits expire (ms, <0
+   * unknown). `waiter`: the id to queue under in Redis when refused (null: a try that
+   * does not queue; it does not take permits from queued waiters either).
+   */
+  async #trySave(key: SemaphoreKey, ttl: number, waiter: string | null = null): Promise<Attempt> {
     const token = tokenOf(key);
     key.reduceLifetime(ttl);
-    const args = [...this.#clock(), token, Math.ceil(ttl), key.limit, key.weight];
+    const args = [...this.#clock(), token, Math.ceil(ttl), key.limit, key.weight, waiter ?? '', this.#lease, this.#direct];
     const reply = await this.#eval(SAVE, 'acquire', key, args);
     const [status, retryIn] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [reply, -1];
     if (status !== 1) {
@@ -192,7 +220,7 @@ export class RedisPermitStore implements BlockingPermitStore {
   async #eval(script: RedisScript, action: string, key: SemaphoreKey, args: Array<string | number>): Promise<unknown> {
     // Once the database is confirmed (every call but a connection's first), nothing is awaited before the command goes out.
     if (checkDatabase(this.#client) !== undefined) await this.#databaseChecked(action, key);
-    const keys = permitKeys(key.resource);
+    const keys = [...permitKeys(key.resource), ...permitQueueKeys(key.resource)].slice(0, script.numKeys);
     try {
       try {
         return await evaluate(this.#client, script, [...keys, ...args]);

@@ -101,16 +101,16 @@ end`;
 
 // The wait queue of a resource (lockwright's own keys, which PHP never reads): a list of
 // waiter ids in arrival order, and a hash of what each queued waiter asked for:
-// "<lease expiry ms> <w|r> <ttl ms> <owner token>". A waiter renews it with every try,
-// so a waiter that died leaves the queue once its lease ran out. Only the head may take
-// a free lock. A release that leaves the lock free hands it to the head (\`grant_heads\`):
-// it publishes the grant on the head's store channel (WAKE_PREFIX + the id up to its
-// first "."), "<id> <fencing token>" ("<id> -" for a reader), and writes the holding
-// only if a subscriber heard it: a waiter whose process died (its connection closed) is
-// skipped at once, not given a lock it would hold for its whole TTL. Readers at the
-// head are granted together. Without direct grants (a Cluster, where PUBLISH counts the
+// "<lease expiry ms> <what the store needs to grant it>". A waiter renews it with every
+// try, so a waiter that died leaves the queue once its lease ran out. Only the head may
+// take what is free. A release hands it to the head (\`grant_next\`): it publishes the
+// grant on the head's store channel (WAKE_PREFIX + the id up to its first "."),
+// "<id> <grant>", and writes the holding only if a subscriber heard it: a waiter whose
+// process died (its connection closed) is skipped at once, not given what it would hold
+// for its whole TTL. Without direct grants (a Cluster, where PUBLISH counts the
 // subscribers of one node only), the head is only woken ("<id>"), and tries itself.
-const QUEUE = `
+// Shared by the lock store (\`grant_heads\` below) and the permit store (permit-scripts.ts).
+export const WAIT_QUEUE = `
 local function queue_head(queue, leases, me, now)
   for _ = 1, 100 do
     local head = redis.call("LINDEX", queue, 0)
@@ -122,10 +122,9 @@ local function queue_head(queue, leases, me, now)
   end
   return redis.call("LINDEX", queue, 0)
 end
-local function enqueue(queue, leases, me, now, lease, mode, ttl, token)
+local function enqueue(queue, leases, me, now, lease, detail)
   if me == "" then return end
-  local entry = string.format("%d %s %d %s", now + lease, mode, ttl, token)
-  if redis.call("HSET", leases, me, entry) == 1 then
+  if redis.call("HSET", leases, me, string.format("%d %s", now + lease, detail)) == 1 then
     redis.call("RPUSH", queue, me)
   end
   if redis.call("PTTL", queue) < lease then
@@ -138,42 +137,62 @@ local function dequeue(queue, leases, me)
   redis.call("LREM", queue, 1, me)
   return 1
 end
-local function grant_heads(key, counter_key, queue, leases, now, clock_us, direct, readers_only)
-  local readers = false
+-- Walks the live heads in order (lapsed leases are dropped on the way). \`offer(head,
+-- detail)\` says what a head gets, or nil when it must wait (and everyone behind it);
+-- \`take(detail, grant)\` writes a heard grant, and says whether to go on to the next head.
+local function grant_next(queue, leases, now, direct, offer, take)
   for _ = 1, 100 do
     local head = redis.call("LINDEX", queue, 0)
-    if not head then break end
-    local channel = "${WAKE_PREFIX}" .. string.match(head, "^[^.]*")
+    if not head then return end
     local entry = redis.call("HGET", leases, head) or ""
-    local lease, mode, ttl, token = string.match(entry, "^(%d+) (%a) (%d+) (.+)$")
+    local lease, detail = string.match(entry, "^(%d+) (.+)$")
     if lease and tonumber(lease) >= now then
-      if mode == "w" and readers_only then break end
+      local grant = offer(head, detail)
+      if not grant then return end
+      local channel = "${WAKE_PREFIX}" .. string.match(head, "^[^.]*")
       if direct ~= "1" then
         redis.call("PUBLISH", channel, head)
-        break
+        return
       end
-      local fence = mode == "w" and next_fence(counter_key, clock_us) or "-"
-      local heard = redis.call("PUBLISH", channel, head .. " " .. fence)
+      local heard = redis.call("PUBLISH", channel, head .. " " .. grant)
       redis.call("LPOP", queue)
       redis.call("HDEL", leases, head)
-      if heard > 0 then
-        local at = string.format("%d", now + tonumber(ttl))
-        if mode == "w" then
-          redis.call("ZADD", key, at, token, at, "__write__")
-          expire_at(key, at)
-          redis.call("SET", counter_key, fence)
-          expire_at(counter_key, at)
-          return
-        end
-        redis.call("ZADD", key, at, token)
-        readers = true
-        readers_only = true
-      end
+      if heard > 0 and not take(detail, grant) then return end
     else
       redis.call("LPOP", queue)
       redis.call("HDEL", leases, head)
     end
   end
+end`;
+
+// The lock's queue entries: "<w|r> <ttl ms> <owner token>". A lock left free goes to the
+// head: a writer gets the next fencing token, readers at the head are granted together
+// ("-": a reader has no fencing token).
+const QUEUE = `${WAIT_QUEUE}
+local function lock_entry(mode, ttl, token)
+  return string.format("%s %d %s", mode, ttl, token)
+end
+local function grant_heads(key, counter_key, queue, leases, now, clock_us, direct, readers_only)
+  local readers = false
+  grant_next(queue, leases, now, direct, function(_, detail)
+    local mode = string.sub(detail, 1, 1)
+    if mode == "w" and readers_only then return nil end
+    return mode == "w" and next_fence(counter_key, clock_us) or "-"
+  end, function(detail, fence)
+    local mode, ttl, token = string.match(detail, "^(%a) (%d+) (.+)$")
+    local at = string.format("%d", now + tonumber(ttl))
+    if mode == "w" then
+      redis.call("ZADD", key, at, token, at, "__write__")
+      expire_at(key, at)
+      redis.call("SET", counter_key, fence)
+      expire_at(counter_key, at)
+      return false
+    end
+    redis.call("ZADD", key, at, token)
+    readers = true
+    readers_only = true
+    return true
+  end)
   if readers then
     expire_at(key, redis.call("ZREVRANGE", key, 0, 0, "WITHSCORES")[2])
   end
@@ -218,14 +237,14 @@ if redis.call("EXISTS", key, KEYS[3]) > 0 then
     if redis.call("ZSCORE", key, "__write__") then
       writer = true
     elseif redis.call("ZCARD", key) > 1 then
-      enqueue(KEYS[3], KEYS[4], me, now, lease, "w", ttl, token)
+      enqueue(KEYS[3], KEYS[4], me, now, lease, lock_entry("w", ttl, token))
       return {0, redis.call("PTTL", key)}
     end
     dequeue(KEYS[3], KEYS[4], me)
   else
     local head = queue_head(KEYS[3], KEYS[4], me, now)
     if redis.call("EXISTS", key) == 1 or (head and head ~= me) then
-      enqueue(KEYS[3], KEYS[4], me, now, lease, "w", ttl, token)
+      enqueue(KEYS[3], KEYS[4], me, now, lease, lock_entry("w", ttl, token))
       return {0, redis.call("PTTL", key)}
     end
     dequeue(KEYS[3], KEYS[4], me)
@@ -265,7 +284,7 @@ local member = redis.call("ZSCORE", key, token)
 local write = redis.call("ZSCORE", key, "__write__")
 local head = not member and queue_head(KEYS[2], KEYS[3], me, now)
 if (not member and write) or (head and head ~= me) then
-  enqueue(KEYS[2], KEYS[3], me, now, lease, "r", ttl, token)
+  enqueue(KEYS[2], KEYS[3], me, now, lease, lock_entry("r", ttl, token))
   return {0, redis.call("PTTL", key)}
 end
 redis.call("ZADD", key, string.format("%d", now + ttl), token)

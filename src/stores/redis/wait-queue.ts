@@ -1,8 +1,9 @@
-// Waits of RedisStore. Per (resource, mode), waiters of this process queue first in,
-// first out, and only the head talks to Redis. Across processes, heads queue in Redis
-// (scripts.ts: a list of waiter ids per resource, each with a lease): only the head of
-// that queue may take a free lock, and a release hands the lock to that head alone, by a
-// message on its store's channel (notifier.ts; on a Cluster the message only wakes it,
+// Waits of RedisStore and RedisPermitStore. Per (resource, mode), waiters of this
+// process queue first in, first out, and only the head talks to Redis. Across
+// processes, heads queue in Redis (scripts.ts: a list of waiter ids per resource, each
+// with a lease): only the head of that queue may take a free lock (or free permits),
+// and a release hands it to that head alone, by a message on its store's channel
+// (notifier.ts; on a Cluster the message only wakes it,
 // and it tries). The head of this process tries once; if the lock is
 // busy, it makes sure its store's channel is subscribed, then tries again with its
 // waiter id (which queues it in Redis), and on each conflict sleeps until woken or until
@@ -37,27 +38,17 @@ export type Attempt =
     };
 
 /**
- * One waiter's way to the lock: try once (queued in Redis under `waiter`, or not when
- * null), take a lock a release handed over (`grant`: its fencing token, "-" for a
- * reader), give back a grant nobody wants any more, or leave the Redis queue (false:
- * it was no longer queued, and may have been handed the lock).
- * A source with a `channel` (RedisPermitStore's) does not queue in Redis: its head is
- * woken by any message on that channel, and tries.
+ * One waiter's way to the lock (or permits): try once (queued in Redis under `waiter`,
+ * or not when null), take what a release handed over (`grant`: a lock's fencing token,
+ * "-" for a reader, "+" for permits), give back a grant nobody wants any more, or leave
+ * the Redis queue (false: it was no longer queued, and may have been handed the lock).
  */
-export type WaitSource =
-  | {
-      channel?: undefined;
-      attempt(waiter: string | null): Promise<Attempt>;
-      adopt(grant: string): Promise<void>;
-      abandon(): Promise<void>;
-      leave(waiter: string): Promise<boolean>;
-    }
-  | {
-      channel: string;
-      /** `waiter` is always null here (a channel's listener has no id). */
-      attempt(waiter: string | null): Promise<Attempt>;
-      abandon(): Promise<void>;
-    };
+export interface WaitSource {
+  attempt(waiter: string | null): Promise<Attempt>;
+  adopt(grant: string): Promise<void>;
+  abandon(): Promise<void>;
+  leave(waiter: string): Promise<boolean>;
+}
 
 /** A queued waiter's lease in Redis, in polls: it renews it at least once a poll. */
 const LEASE_POLLS = 2;
@@ -177,19 +168,16 @@ export class RedisWaitQueues {
     let granted = false;
     const source = waiter.source;
     const subscribe = (): Promise<void> => {
-      listening =
-        source.channel === undefined
-          ? this.#notifier.listen((grant) => {
-              if (grant !== undefined) waiter.grant = grant;
-              waiter.wake();
-            })
-          : this.#notifier.listenChannel(source.channel, () => waiter.wake());
+      listening = this.#notifier.listen((grant) => {
+        if (grant !== undefined) waiter.grant = grant;
+        waiter.wake();
+      });
       return listening.ready;
     };
     /** The lock, if a release handed it over: taken as this try's outcome. */
     const handed = async (attempt: Attempt): Promise<Attempt> => {
       const grant = waiter.grant;
-      if (attempt.granted || grant === null || source.channel !== undefined) return attempt;
+      if (attempt.granted || grant === null) return attempt;
       waiter.grant = null;
       try {
         await source.adopt(grant);
@@ -201,7 +189,7 @@ export class RedisWaitQueues {
     };
     /** Ends the wait without the lock: out of the Redis queue first, so that nothing stays held. */
     const without = async (error: unknown): Promise<void> => {
-      if (queued !== null && !granted && source.channel === undefined) {
+      if (queued !== null && !granted) {
         const leaving = queued;
         queued = null;
         await this.#leave(source, leaving);
@@ -210,7 +198,7 @@ export class RedisWaitQueues {
     };
     try {
       // Queue with the first try when a release would reach this waiter at once.
-      if (!tryFirst || (!waiter.once && source.channel === undefined && this.#notifier.subscribed)) await subscribe();
+      if (!tryFirst || (!waiter.once && this.#notifier.subscribed)) await subscribe();
       let failures = 0;
       while (!waiter.cancelled && waiter.stopping === null) {
         waiter.woken = false;
@@ -256,13 +244,13 @@ export class RedisWaitQueues {
     } finally {
       this.#advance(id, waiter);
       // Out of the Redis queue, so that the next waiter there is not held up by this one.
-      if (queued !== null && !granted && source.channel === undefined) void this.#leave(source, queued);
+      if (queued !== null && !granted) void this.#leave(source, queued);
       (listening as Listening | null)?.close();
     }
   }
 
   /** Leaves the Redis queue; a lock handed over meanwhile, that nobody takes, is given back. */
-  async #leave(source: Extract<WaitSource, { leave: unknown }>, queued: string): Promise<void> {
+  async #leave(source: WaitSource, queued: string): Promise<void> {
     try {
       if (!(await source.leave(queued))) await source.abandon();
     } catch {

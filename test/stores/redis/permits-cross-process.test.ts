@@ -1,13 +1,11 @@
 // RedisPermitStore across real processes: permits counted across processes, a waiter in
-// another process woken by a release message (not by its poll), and permits handed to
+// another process granted by a release (not by its poll), and permits handed to
 // another process with their key.
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { RedisPermitStore, SemaphoreFactory } from '../../../src/index.js';
-import { permitReleaseChannel } from '../../../src/stores/redis/permit-scripts.js';
 import { LockHolder } from '../../helpers/child.js';
-import { RedisServer, eventually, ready } from '../../helpers/redis-server.js';
+import { RedisServer, ready, waitingForPermits } from '../../helpers/redis-server.js';
 
 const script = fileURLToPath(new URL('../../fixtures/redis-permit-holder.mjs', import.meta.url));
 const server = await RedisServer.start();
@@ -15,14 +13,6 @@ const client = await ready(server.client());
 const admin = await ready(server.client());
 const port = server.port;
 const nowNs = () => process.hrtime.bigint();
-
-/** Resolves once someone waits for permits of `resource` (subscribed to its release channel). */
-async function waitingForPermits(redis: Redis, resource: string): Promise<void> {
-  await eventually(async () => {
-    const [, count] = (await redis.pubsub('NUMSUB', permitReleaseChannel(resource))) as [string, number];
-    if (Number(count) < 1) throw new Error(`nobody waits for permits of "${resource}"`);
-  }, 10_000);
-}
 
 describe('RedisPermitStore across processes', () => {
   it('counts permits held by another process, both ways', async () => {
@@ -51,7 +41,7 @@ describe('RedisPermitStore across processes', () => {
       expect(await a.acquire()).toBe(true);
       expect(await b.acquire()).toBe(true);
       const granted = child.send({ cmd: 'acquire', port, resource: 'x-wake', limit: 2, blocking: true, name: `r${round}`, pollInterval: 60_000 });
-      await waitingForPermits(admin, 'x-wake'); // the child subscribed and blocks
+      await waitingForPermits(admin, 'x-wake'); // the child queued and blocks
       const releasedAt = nowNs();
       await a.release();
       const reply = await granted;
