@@ -1,10 +1,8 @@
 // What every scenario gets: the mode, the workspace, and the shared measurements
 // (physical limits, the redis-server, memcached, ZooKeeper) made once per run by
 // whichever scenario asks first.
-import { startMemcachedServer, type MemcachedServer } from './memcached-server.js';
 import { measurePhysicalLimits, type PhysicalLimits } from './physical.js';
-import { startRedisServer, type RedisServer } from './redis-server.js';
-import { startZookeeperServer, type ZookeeperServer } from './zookeeper-server.js';
+import { startMemcachedServer, startRedisServer, startZookeeperServer, type MemcachedServer, type RedisServer, type ZookeeperServer } from './servers.js';
 import type { Section } from './report.js';
 import type { Workspace } from './workspace.js';
 

@@ -1,5 +1,5 @@
 // lockwright MemcachedStore and ZookeeperStore, each from its DSN on the run's own
-// server (bench/harness/memcached-server.ts, zookeeper-server.ts).
+// server (bench/harness/servers.ts).
 import type { PersistingStore } from '../../dist/index.js';
 import type { LockEnv } from '../harness/workspace.js';
 import { lockwright, session } from './lockwright.js';

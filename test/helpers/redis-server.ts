@@ -1,133 +1,22 @@
-// Real redis-server processes on free ports, in temporary directories, for one test
-// file: killed afterwards (and on exit, should the file crash). The shared Redis on
-// 127.0.0.1:6379 is never touched.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// Real redis-server processes on free ports for one test file (the process itself:
+// servers/redis.ts), stopped after the file along with the clients made here; and what
+// Redis tests wait with (readiness, queued waiters, network partitions). The shared
+// Redis on 127.0.0.1:6379 is never touched.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll } from 'vitest';
 import { queueKey } from '../../src/stores/redis/client.js';
 import { permitQueueKeys } from '../../src/stores/redis/permit-scripts.js';
+import { closeAfterFile, stopAfterFile } from './after-file.js';
+import { freePort } from './servers/free-port.js';
+import { RedisProcess, type RedisServerOptions } from './servers/redis.js';
 
-const servers = new Set<RedisServer>();
-const clients = new Set<Redis>();
-
-afterAll(async () => {
-  await Promise.all([...clients].map((c) => c.quit().catch(() => c.disconnect())));
-  clients.clear();
-  await Promise.all([...servers].map((s) => s.stop()));
-  servers.clear();
-});
-process.on('exit', () => {
-  for (const server of servers) server.kill();
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-export interface RedisServerOptions {
-  /** Also listen on a Unix socket, `socket` (in the server's own directory). */
-  unixSocket?: boolean;
-  /** Listen with TLS only (on `port`), with this certificate and key (PEM files). */
-  tls?: { certFile: string; keyFile: string };
-}
-
-export class RedisServer {
-  readonly port: number;
-  readonly dir: string;
-  readonly #options: RedisServerOptions;
-  #process: ChildProcess | null = null;
-
-  private constructor(port: number, options: RedisServerOptions) {
-    this.port = port;
-    this.#options = options;
-    this.dir = mkdtempSync(join(tmpdir(), 'lockwright-redis-'));
-  }
-
+export class RedisServer extends RedisProcess {
   /** Starts a redis-server on a free port; it is stopped after the test file. */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), options);
-    servers.add(server);
+    const server = stopAfterFile(new RedisServer(await freePort(), options));
     await server.restart();
     return server;
-  }
-
-  /** The Unix socket's path (with `unixSocket: true`). */
-  get socket(): string {
-    return join(this.dir, 'redis.sock');
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  get running(): boolean {
-    return this.#process !== null;
-  }
-
-  /** (Re)starts the server on its port, resolving once it accepts connections. */
-  async restart(): Promise<void> {
-    if (this.#process) return;
-    const { tls, unixSocket } = this.#options;
-    const listen = tls
-      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-auth-clients', 'no']
-      : ['--port', String(this.port)];
-    if (unixSocket) listen.push('--unixsocket', this.socket, '--unixsocketperm', '700');
-    const child = spawn(
-      'redis-server',
-      [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.#process = child;
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) resolve();
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('error', (error: NodeJS.ErrnoException) =>
-        reject(error.code === 'ENOENT' ? new Error('redis-server is not installed: apt-get install redis-server') : error),
-      );
-      child.once('exit', (code) => reject(new Error(`redis-server on ${this.port} exited with ${code}: ${output}`)));
-    });
-    child.stdout!.removeAllListeners('data');
-    child.stderr!.removeAllListeners('data');
-    child.stdout!.resume();
-    child.stderr!.resume();
-    child.removeAllListeners('exit');
-    child.once('exit', () => {
-      if (this.#process === child) this.#process = null;
-    });
-  }
-
-  /** Stops the server (SIGTERM; its data is gone: nothing is saved). */
-  async stop(): Promise<void> {
-    const child = this.#process;
-    if (!child) return;
-    this.#process = null;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
-    });
-  }
-
-  kill(): void {
-    this.#process?.kill('SIGKILL');
-    this.#process = null;
-    rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** A client that fails fast when the server is away; quit after the test file. */
@@ -141,7 +30,7 @@ export class RedisServer {
       ...options,
     });
     client.on('error', () => {});
-    clients.add(client);
+    closeAfterFile(() => client.quit().catch(() => client.disconnect()));
     return client;
   }
 }
