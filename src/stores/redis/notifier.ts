@@ -2,10 +2,10 @@
 // duplicate(), subscribed to one channel of this store's own (WAKE_PREFIX + a random
 // store id), and closed shortly after the last waiter leaves. A release hands the lock
 // to the waiter at the head of the resource's queue and publishes that on the waiter's
-// store channel ("<waiter id> <grant> <server ms>"; scripts.ts), so that one process, and in it one
-// waiter, wakes per release. A lost message only slows a wait down: the waiter polls,
-// and its next try finds the lock its own (see wait-queue.ts). RedisPermitStore's waits
-// are told the same way that a release granted them permits.
+// store channel ("<waiter id> <grant> <server ms>"; scripts.ts), so that one process,
+// and in it one waiter, wakes per release. A lost message only slows a wait down: the
+// waiter polls, and its next try finds the lock its own (see wait-queue.ts).
+// RedisPermitStore's waits are told the same way that a release granted them permits.
 import { randomBytes } from 'node:crypto';
 import type { RedisClient, RedisSubscriberClient } from './client.js';
 import { WAKE_PREFIX } from './scripts.js';
