@@ -24,7 +24,7 @@ import { checkDatabase } from './database-check.js';
 import { ReleaseNotifier } from './notifier.js';
 import { DELETE, EXISTS, LEAVE, PUT_OFF, SAVE, permitKeys, permitQueueKeys } from './permit-scripts.js';
 import { NO_TIME_MESSAGES, type RedisScript } from './scripts.js';
-import { clockOffset, leaseFor, RedisWaitQueues, sendClock, type Attempt } from './wait-queue.js';
+import { clockReading, leaseFor, RedisWaitQueues, sendClock, type Attempt } from './wait-queue.js';
 
 const TOKEN = 'lockwright:redis-permits:token';
 
@@ -203,7 +203,7 @@ export class RedisPermitStore implements BlockingPermitStore {
     const [status, retryIn, serverMs] = Array.isArray(reply) ? (reply as [unknown, unknown, unknown]) : [reply, -1, null];
     if (status !== 1) {
       key.resetLifetime(); // refused: the key holds nothing, so it has no lifetime
-      return { granted: false, retryIn: Number(retryIn ?? -1), clockOffset: clockOffset(serverMs, sentAt) };
+      return { granted: false, retryIn: Number(retryIn ?? -1), clock: clockReading(serverMs, sentAt) };
     }
     if (key.isExpired()) await checkNotExpired(this as unknown as PersistingStore, key);
     return { granted: true };

@@ -31,7 +31,7 @@ import {
   TIME_PROBE_KEY,
   type LockScript,
 } from './scripts.js';
-import { clockOffset, leaseFor, RedisWaitQueues, sendClock, type Attempt } from './wait-queue.js';
+import { clockReading, leaseFor, RedisWaitQueues, sendClock, type Attempt } from './wait-queue.js';
 import { heldByAnother } from '../key-state.js';
 
 const TOKEN = 'lockwright:redis:token';
@@ -175,7 +175,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     const sentAt = sendClock();
     return this.#timed(shared ? SAVE_READ : SAVE, 'acquire', key, rest).then((reply) => {
       const [status, value, serverMs] = Array.isArray(reply) ? (reply as [unknown, unknown, unknown]) : [reply, -1, null];
-      if (status !== 1) return { granted: false, retryIn: Number(value ?? -1), clockOffset: clockOffset(serverMs, sentAt) };
+      if (status !== 1) return { granted: false, retryIn: Number(value ?? -1), clock: clockReading(serverMs, sentAt) };
       // A reader has no fencing token: it cannot write.
       setFencingToken(key, shared ? null : BigInt(String(value)));
       if (key.isExpired()) return checkNotExpired(this, key).then(() => GRANTED);
