@@ -2,10 +2,10 @@
 // duplicate(), subscribed to one channel of this store's own (WAKE_PREFIX + a random
 // store id), and closed shortly after the last waiter leaves. A release hands the lock
 // to the waiter at the head of the resource's queue and publishes that on the waiter's
-// store channel ("<waiter id> <grant>"; scripts.ts), so that one process, and in it one
-// waiter, wakes per release. A lost message only slows a wait down: the waiter polls,
-// and its next try finds the lock its own (see wait-queue.ts). RedisPermitStore's waits
-// are told the same way that a release granted them permits.
+// store channel ("<waiter id> <grant> <server ms>"; scripts.ts), so that one process,
+// and in it one waiter, wakes per release. A lost message only slows a wait down: the
+// waiter polls, and its next try finds the lock its own (see wait-queue.ts).
+// RedisPermitStore's waits are told the same way that a release granted them permits.
 import { randomBytes } from 'node:crypto';
 import type { RedisClient, RedisSubscriberClient } from './client.js';
 import { WAKE_PREFIX } from './scripts.js';
@@ -33,7 +33,7 @@ export class ReleaseNotifier {
   #subscribed: Promise<boolean> | null = null;
   /** Whether the subscription is confirmed: a waiter may then queue with its first try. */
   #confirmed = false;
-  readonly #listeners = new Map<string, (grant: string | undefined) => void>();
+  readonly #listeners = new Map<string, (grant: string | undefined, grantedAt: number | undefined) => void>();
   #next = 0;
   #linger: ReturnType<typeof setTimeout> | null = null;
 
@@ -54,9 +54,10 @@ export class ReleaseNotifier {
   /**
    * A fresh waiter id, and its wake-ups: `onWake` runs when a release names it, with
    * the grant (a fencing token, "-" for a reader, "+" for permits) when the release handed
-   * it what it waits for.
+   * it what it waits for, and the grant's instant by the server clock in ms (undefined
+   * when the message has none: a release by an older lockwright).
    */
-  listen(onWake: (grant: string | undefined) => void): Listening {
+  listen(onWake: (grant: string | undefined, grantedAt: number | undefined) => void): Listening {
     if (this.#linger !== null) {
       clearTimeout(this.#linger);
       this.#linger = null;
@@ -119,9 +120,8 @@ export class ReleaseNotifier {
     connection.on('error', () => {});
     connection.on('message', (channel, message) => {
       if (channel !== this.#channel) return;
-      const space = message.indexOf(' ');
-      if (space === -1) this.#listeners.get(message)?.(undefined);
-      else this.#listeners.get(message.slice(0, space))?.(message.slice(space + 1));
+      const wake = parseWake(message);
+      this.#listeners.get(wake.id)?.(wake.grant, wake.grantedAt);
     });
     this.#connection = connection;
     watchClient(this.#client, this);
@@ -153,6 +153,17 @@ export class ReleaseNotifier {
     unwatchClient(this.#client, this);
     connection?.disconnect();
   }
+}
+
+/**
+ * A message on a store channel: "<waiter id>" (wake up and try), "<waiter id> <grant>"
+ * (a release by an older lockwright), or "<waiter id> <grant> <server ms>". Neither ids
+ * nor grants contain spaces; an instant that is not a whole number counts as none.
+ */
+export function parseWake(message: string): { id: string; grant: string | undefined; grantedAt: number | undefined } {
+  const [id = '', grant, at] = message.split(' ', 3);
+  const grantedAt = at !== undefined && /^\d+$/.test(at) ? Number(at) : undefined;
+  return { id, grant, grantedAt: grantedAt !== undefined && Number.isSafeInteger(grantedAt) ? grantedAt : undefined };
 }
 
 // The application quitting its client is the cue to close subscriber connections, so

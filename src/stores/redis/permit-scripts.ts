@@ -44,7 +44,8 @@ export function permitQueueKeys(resource: string): [queue: string, leases: strin
 
 // ARGV[1] = "1" to use the server clock, ARGV[2] = the client clock in ms (the fallback
 // where TIME may not precede a write). `now_ms` is the instant; `now`, whole seconds,
-// is what Symfony compares expiries with.
+// is what Symfony compares expiries with; `server_ms` is `now_ms` when it is the
+// server's (nil otherwise), reported by a refusal (scripts.ts NOW).
 const NOW = `
 local now_ms
 if ARGV[1] == "1" then
@@ -53,7 +54,8 @@ if ARGV[1] == "1" then
 else
   now_ms = math.floor(tonumber(ARGV[2]))
 end
-local now = math.floor(now_ms / 1000)`;
+local now = math.floor(now_ms / 1000)
+local server_ms = ARGV[1] == "1" and now_ms or nil`;
 
 // ARGV[4], the TTL in ms, is checked before any write; the expiry is the first whole
 // second at least ttl ms after now.
@@ -123,7 +125,8 @@ end`;
 /**
  * KEYS: weight set, time set, wait queue, leases. ARGV: use server time, client now ms,
  * token, ttl ms, limit, weight, waiter id ("" for none), lease ms, direct grants ("1").
- * Returns {1} when held, or {0, ms until the first holder expires (-1: unknown)}.
+ * Returns {1} when held, or {0, ms until the first holder expires (-1: unknown), the
+ * server clock in ms when the script read it}.
  * Only a caller at the head of the queue (or with nobody queued) may take free permits;
  * a refused waiter queues (or renews its lease). Heads ahead of the caller that fit are
  * granted first; those behind it that still fit, after it.
@@ -169,8 +172,8 @@ if queued or count + weight > limit then
   enqueue(queueKey, leasesKey, me, now_ms, lease, permit_entry(weight, limit, ttl, token))
   extend()
   local first = redis.call("ZRANGE", timeKey, 0, 0, "WITHSCORES")[2]
-  if not first then return {0, -1} end
-  return {0, math.max(0, math.ceil(tonumber(first)) * 1000 - now_ms)}
+  if not first then return {0, -1, server_ms} end
+  return {0, math.max(0, math.ceil(tonumber(first)) * 1000 - now_ms), server_ms}
 end
 redis.call("ZADD", timeKey, string.format("%d", expiry), token)
 redis.call("ZADD", weightKey, weight, token)

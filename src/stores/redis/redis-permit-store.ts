@@ -24,7 +24,7 @@ import { checkDatabase } from './database-check.js';
 import { ReleaseNotifier } from './notifier.js';
 import { DELETE, EXISTS, LEAVE, PUT_OFF, SAVE, permitKeys, permitQueueKeys } from './permit-scripts.js';
 import { NO_TIME_MESSAGES, type RedisScript } from './scripts.js';
-import { leaseFor, RedisWaitQueues, type Attempt } from './wait-queue.js';
+import { clockReading, leaseFor, RedisWaitQueues, sendClock, type Attempt } from './wait-queue.js';
 
 const TOKEN = 'lockwright:redis-permits:token';
 
@@ -133,10 +133,17 @@ export class RedisPermitStore implements BlockingPermitStore {
       abandon: async () => {
         if (this.#acquisitions.get(key) === acquisition) await this.delete(key);
       },
-      adopt: async () => {
-        // Granted by a release, with the TTL this wait queued with (#trySave's).
+      adopt: async (_grant: string, elapsed: number | null) => {
+        // Granted by a release, with the TTL this wait queued with (#trySave's), counted
+        // from the grant (the server's expiry is that, rounded up to a whole second).
         key.resetLifetime();
-        key.reduceLifetime(lifetime);
+        if (elapsed === null) {
+          // No bound on the time since the grant: a refresh restarts the TTL from its
+          // own request (one round trip; rejects if the permits are not held).
+          await this.putOffExpiration(key, lifetime);
+          return;
+        }
+        key.reduceLifetime(Math.min(lifetime, lifetime - elapsed));
         if (key.isExpired()) await checkNotExpired(this as unknown as PersistingStore, key);
       },
       leave: async (waiter: string) =>
@@ -191,11 +198,12 @@ export class RedisPermitStore implements BlockingPermitStore {
     const token = tokenOf(key);
     key.reduceLifetime(ttl);
     const args = [...this.#clock(), token, Math.ceil(ttl), key.limit, key.weight, waiter ?? '', this.#lease, this.#direct];
+    const sentAt = sendClock();
     const reply = await this.#eval(SAVE, 'acquire', key, args);
-    const [status, retryIn] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [reply, -1];
+    const [status, retryIn, serverMs] = Array.isArray(reply) ? (reply as [unknown, unknown, unknown]) : [reply, -1, null];
     if (status !== 1) {
       key.resetLifetime(); // refused: the key holds nothing, so it has no lifetime
-      return { granted: false, retryIn: Number(retryIn ?? -1) };
+      return { granted: false, retryIn: Number(retryIn ?? -1), clock: clockReading(serverMs, sentAt) };
     }
     if (key.isExpired()) await checkNotExpired(this as unknown as PersistingStore, key);
     return { granted: true };

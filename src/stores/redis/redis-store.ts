@@ -31,7 +31,7 @@ import {
   TIME_PROBE_KEY,
   type LockScript,
 } from './scripts.js';
-import { leaseFor, RedisWaitQueues, type Attempt } from './wait-queue.js';
+import { clockReading, leaseFor, RedisWaitQueues, sendClock, type Attempt } from './wait-queue.js';
 import { heldByAnother } from '../key-state.js';
 
 const TOKEN = 'lockwright:redis:token';
@@ -172,9 +172,10 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
       waiter === null && !shared
         ? [token, Math.ceil(ttl)]
         : [token, Math.ceil(ttl), waiter ?? '', this.#lease, this.#direct];
+    const sentAt = sendClock();
     return this.#timed(shared ? SAVE_READ : SAVE, 'acquire', key, rest).then((reply) => {
-      const [status, value] = Array.isArray(reply) ? (reply as [unknown, unknown]) : [reply, -1];
-      if (status !== 1) return { granted: false, retryIn: Number(value ?? -1) };
+      const [status, value, serverMs] = Array.isArray(reply) ? (reply as [unknown, unknown, unknown]) : [reply, -1, null];
+      if (status !== 1) return { granted: false, retryIn: Number(value ?? -1), clock: clockReading(serverMs, sentAt) };
       // A reader has no fencing token: it cannot write.
       setFencingToken(key, shared ? null : BigInt(String(value)));
       if (key.isExpired()) return checkNotExpired(this, key).then(() => GRANTED);
@@ -220,13 +221,20 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
       abandon: async () => {
         if (this.#acquisitions.get(key) === acquisition) await this.delete(key);
       },
-      adopt: async (grant: string) => {
-        // Handed over by a release, with the TTL this wait queued with (#trySave's).
+      adopt: async (grant: string, elapsed: number | null) => {
+        // Handed over by a release, with the TTL this wait queued with (#trySave's),
+        // counted from the grant: what is gone of it since is not this holder's.
         const ttl = redisTtl(requestedLifetime(key) ?? this.#initialTtl, 'ttl');
-        key.resetLifetime();
-        key.reduceLifetime(ttl);
         setFencingToken(key, shared ? null : BigInt(grant));
-        if (key.isExpired()) await checkNotExpired(this, key);
+        key.resetLifetime();
+        if (elapsed === null) {
+          // No bound on the time since the grant: a refresh restarts the TTL, counted
+          // from its own request (one round trip; rejects if the lock is not ours).
+          await this.putOffExpiration(key, ttl);
+        } else {
+          key.reduceLifetime(Math.min(ttl, ttl - elapsed));
+          if (key.isExpired()) await checkNotExpired(this, key);
+        }
         markLifetimeApplied(key, ttl);
       },
       leave: async (waiter: string) => (await this.#timed(LEAVE, 'leave the queue of', key, [waiter, this.#direct])) === 1,

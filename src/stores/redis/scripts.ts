@@ -34,7 +34,9 @@ function script(name: string, keys: readonly KeyRole[], source: string): LockScr
 
 // ARGV[1] = "1" to use the server clock, ARGV[2] = the client clock in ms (the fallback
 // when TIME may not precede a write, as Symfony does). \`now\` is in ms; \`clock_us\`, the
-// same instant in µs as a decimal string, seeds fencing tokens.
+// same instant in µs as a decimal string, seeds fencing tokens. \`server_ms\` is \`now\`
+// when it is the server's (nil otherwise): a refusal reports it to the waiter, which
+// bounds from it how far the server clock is ahead of its own (wait-queue.ts).
 const NOW = `
 local now, clock_us
 if ARGV[1] == "1" then
@@ -44,7 +46,8 @@ if ARGV[1] == "1" then
 else
   now = math.floor(tonumber(ARGV[2]))
   clock_us = string.format("%d000", now)
-end`;
+end
+local server_ms = ARGV[1] == "1" and now or nil`;
 
 const STRING_BLOCKS = `
 if redis.call("TYPE", key).ok == "string" then
@@ -105,10 +108,15 @@ end`;
 // try, so a waiter that died leaves the queue once its lease ran out. Only the head may
 // take what is free. A release hands it to the head (\`grant_next\`): it publishes the
 // grant on the head's store channel (WAKE_PREFIX + the id up to its first "."),
-// "<id> <grant>", and writes the holding only if a subscriber heard it: a waiter whose
-// process died (its connection closed) is skipped at once, not given what it would hold
-// for its whole TTL. Without direct grants (a Cluster, where PUBLISH counts the
-// subscribers of one node only), the head is only woken ("<id>"), and tries itself.
+// "<id> <grant> <now>", and writes the holding only if a subscriber heard it: a waiter
+// whose process died (its connection closed) is skipped at once, not given what it
+// would hold for its whole TTL. \`now\`, the grant's instant by the server clock in ms,
+// is where the holding's TTL starts: the waiter counts its lifetime from there, not from
+// when the message reached it (wait-queue.ts). Without direct grants, the head is only
+// woken ("<id>"), and tries itself: on a Cluster, where PUBLISH counts the subscribers
+// of one node only, and whenever the script runs on the client's clock (ARGV[1] ~= "1",
+// the first argument of every script that grants): the waiter could not tell how
+// long ago, by its own clock, the grant's \`now\` was.
 // Shared by the lock store (\`grant_heads\` below) and the permit store (permit-scripts.ts).
 export const WAIT_QUEUE = `
 local function queue_head(queue, leases, me, now)
@@ -150,11 +158,11 @@ local function grant_next(queue, leases, now, direct, offer, take)
       local grant = offer(head, detail)
       if not grant then return end
       local channel = "${WAKE_PREFIX}" .. string.match(head, "^[^.]*")
-      if direct ~= "1" then
+      if direct ~= "1" or ARGV[1] ~= "1" then
         redis.call("PUBLISH", channel, head)
         return
       end
-      local heard = redis.call("PUBLISH", channel, head .. " " .. grant)
+      local heard = redis.call("PUBLISH", channel, string.format("%s %s %d", head, grant, now))
       redis.call("LPOP", queue)
       redis.call("HDEL", leases, head)
       if heard > 0 and not take(detail, grant) then return end
@@ -238,14 +246,14 @@ if redis.call("EXISTS", key, KEYS[3]) > 0 then
       writer = true
     elseif redis.call("ZCARD", key) > 1 then
       enqueue(KEYS[3], KEYS[4], me, now, lease, lock_entry("w", ttl, token))
-      return {0, redis.call("PTTL", key)}
+      return {0, redis.call("PTTL", key), server_ms}
     end
     dequeue(KEYS[3], KEYS[4], me)
   else
     local head = queue_head(KEYS[3], KEYS[4], me, now)
     if redis.call("EXISTS", key) == 1 or (head and head ~= me) then
       enqueue(KEYS[3], KEYS[4], me, now, lease, lock_entry("w", ttl, token))
-      return {0, redis.call("PTTL", key)}
+      return {0, redis.call("PTTL", key), server_ms}
     end
     dequeue(KEYS[3], KEYS[4], me)
   end
@@ -264,7 +272,8 @@ return {1, fence}
 
 /**
  * KEYS: resource, wait queue, leases. ARGV: use server time, client now, token, ttl ms,
- * waiter id, lease ms, direct grants. Returns {1, 0} or {0, ms the key still lives}.
+ * waiter id, lease ms, direct grants. Returns {1, 0} or {0, ms the key still lives, the
+ * server clock in ms when the script read it}.
  * A reader that takes the lock from the head of the queue, or a writer that demotes
  * itself, lets the readers queued next in with it.
  */
@@ -285,7 +294,7 @@ local write = redis.call("ZSCORE", key, "__write__")
 local head = not member and queue_head(KEYS[2], KEYS[3], me, now)
 if (not member and write) or (head and head ~= me) then
   enqueue(KEYS[2], KEYS[3], me, now, lease, lock_entry("r", ttl, token))
-  return {0, redis.call("PTTL", key)}
+  return {0, redis.call("PTTL", key), server_ms}
 end
 redis.call("ZADD", key, string.format("%d", now + ttl), token)
 redis.call("ZREM", key, "__write__")

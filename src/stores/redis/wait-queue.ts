@@ -21,6 +21,17 @@
 // queued in Redis and ends without the lock leaves that queue. Until then, a
 // waiter waits through outages (a failed try is retried, with a backoff) and through
 // replies that came too late for the TTL: only a held lock expires, not a wait.
+//
+// A grant's TTL runs on the server from the release's instant (by the server clock),
+// which the message carries; by the time this process handles the message, some of it
+// is gone (network, a busy event loop, a GC pause). The waiter counts its lifetime from
+// the grant, not from the message: each refused try reports the server clock as the
+// script read it, after the try left, so `server ms - local clock at sending` bounds from
+// above how far the server clock is ahead of this process's. The bound of each try grows
+// by MAX_DRIFT with its age (the two clocks need not tick at one rate); the smallest over
+// the wait's tries is the tightest. The time since the grant is then at most
+// `local now + that bound - grant instant`. A grant that comes without an instant, or
+// before any try measured the bound, is confirmed by one round trip (the store's refresh).
 import { LockConflictedError } from '../../core/errors.js';
 import type { WaitOptions } from '../../core/store.js';
 import { setLongTimeout } from '../../core/wait.js';
@@ -35,17 +46,52 @@ export type Attempt =
       retryIn: number;
       /** Set when the try failed (the server is away): the error the wait ends with if time runs out. */
       failure?: unknown;
+      /** What the reply said of the server clock, if anything (`clockReading`). */
+      clock?: ClockReading;
     };
+
+/** A refused try's measure of the server clock against this process's. */
+export interface ClockReading {
+  /** The server clock (ms) minus `sendClock()` as the try left: at least the true offset, then. */
+  readonly offset: number;
+  /** `sendClock()` as the try left. */
+  readonly sentAt: number;
+}
+
+/** The local clock the grant arithmetic uses (monotonic, ms): read as a try is sent. */
+export const sendClock = (): number => performance.now();
+
+/**
+ * How fast the offset between the server clock and this process's may change: 1 ms a
+ * second, twice the fastest rate at which NTP slews a clock (500 ppm). A step of either
+ * clock is beyond any bound (and moves the server's expiries too).
+ */
+const MAX_DRIFT = 0.001;
+
+/**
+ * A refusal's third element (the server clock in ms, scripts.ts `server_ms`) against the
+ * local clock read as the try left (`sentAt`): their difference is at least the true
+ * offset between the two clocks, since the server read its clock after the try left
+ * (plus 1 ms: the server's ms is its µs clock rounded down). Undefined without one.
+ */
+export function clockReading(serverMs: unknown, sentAt: number): ClockReading | undefined {
+  if (serverMs === null || serverMs === undefined) return undefined;
+  const ms = Number(serverMs);
+  return Number.isFinite(ms) ? { offset: ms + 1 - sentAt, sentAt } : undefined;
+}
 
 /**
  * One waiter's way to the lock (or permits): try once (queued in Redis under `waiter`,
  * or not when null), take what a release handed over (`grant`: a lock's fencing token,
- * "-" for a reader, "+" for permits), give back a grant nobody wants any more, or leave
- * the Redis queue (false: it was no longer queued, and may have been handed the lock).
+ * "-" for a reader, "+" for permits; `elapsed`: at most how many ms of its TTL are gone,
+ * or null when unknown: the source then confirms it with the server), give back a grant
+ * nobody wants any more, or leave the Redis queue (false: it was no longer queued, and
+ * may have been handed the lock). `adopt` rejects, holding nothing, when nothing is
+ * left of the grant.
  */
 export interface WaitSource {
   attempt(waiter: string | null): Promise<Attempt>;
-  adopt(grant: string): Promise<void>;
+  adopt(grant: string, elapsed: number | null): Promise<void>;
   abandon(): Promise<void>;
   leave(waiter: string): Promise<boolean>;
 }
@@ -65,8 +111,27 @@ const STOP_GRACE_MS = 250;
 
 class Waiter extends Sleeper {
   running = false;
-  /** What a release handed this waiter (scripts.ts: grant_heads), until it is taken. */
-  grant: string | null = null;
+  /** What a release handed this waiter (scripts.ts: grant_next), and when, until it is taken. */
+  grant: { value: string; at: number | undefined } | null = null;
+  /**
+   * From the wait's tries (Attempt.clock), the least of `offset - MAX_DRIFT * sentAt`:
+   * adding `MAX_DRIFT * now` gives the tightest bound on the clock offset now. Null: none yet.
+   */
+  clockBase: number | null = null;
+
+  recordClock(clock: ClockReading | undefined): void {
+    if (clock === undefined) return;
+    const base = clock.offset - MAX_DRIFT * clock.sentAt;
+    if (this.clockBase === null || base < this.clockBase) this.clockBase = base;
+  }
+
+  /** At most how many ms ago, by the server clock, was `grantedAt` (server ms); null: unknown. */
+  sinceGrant(grantedAt: number | undefined): number | null {
+    if (grantedAt === undefined || this.clockBase === null) return null;
+    const now = sendClock();
+    // 0 if the clocks say less: the server's may have stepped back.
+    return Math.max(0, Math.ceil(now + this.clockBase + MAX_DRIFT * now - grantedAt));
+  }
   /** Set once the wait is over for its caller (settled): the loop only cleans up. */
   cancelled = false;
   /** The timeout ran out or the signal aborted; the wait ends after the try in flight. */
@@ -168,19 +233,21 @@ export class RedisWaitQueues {
     let granted = false;
     const source = waiter.source;
     const subscribe = (): Promise<void> => {
-      listening = this.#notifier.listen((grant) => {
-        if (grant !== undefined) waiter.grant = grant;
+      listening = this.#notifier.listen((grant, at) => {
+        if (grant !== undefined) waiter.grant = { value: grant, at };
         waiter.wake();
       });
       return listening.ready;
     };
     /** The lock, if a release handed it over: taken as this try's outcome. */
     const handed = async (attempt: Attempt): Promise<Attempt> => {
+      if (!attempt.granted) waiter.recordClock(attempt.clock);
       const grant = waiter.grant;
       if (attempt.granted || grant === null) return attempt;
       waiter.grant = null;
       try {
-        await source.adopt(grant);
+        // At most this much of the grant's TTL is gone; unknown without both instants.
+        await source.adopt(grant.value, waiter.sinceGrant(grant.at));
         return { granted: true };
       } catch {
         // Its lifetime ran out before it reached us: it was given back; try again.

@@ -112,7 +112,11 @@ describe('RedisPermitStore wait queue across processes', () => {
     // The release script published once (INFO counts commands run inside scripts).
     expect((await calls(admin, 'publish')) - before).toBe(1);
     expect((await waiters[0]!.granted).acquired).toBe(true);
-    await eventually(async () => expect(messages).toEqual([`${head} +`]));
+    // "<waiter id> + <grant instant, server ms>"
+    await eventually(async () => expect(messages).toHaveLength(1));
+    const [to, grant, at, ...rest] = messages[0]!.split(' ');
+    expect([to, grant, rest]).toEqual([head, '+', []]);
+    expect(at).toMatch(/^\d{13}$/);
     expect(await queued(resource)).toHaveLength(3);
     await listener.punsubscribe();
     for (const [i, { child, granted }] of waiters.entries()) {
