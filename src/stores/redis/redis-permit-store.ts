@@ -8,8 +8,6 @@
 import {
   InvalidArgumentError,
   LockConflictedError,
-  LockExpiredError,
-  LockStorageError,
   SemaphoreExpiredError,
   describeValue,
 } from '../../core/errors.js';
@@ -24,7 +22,7 @@ import { checkDatabase } from './database-check.js';
 import { ReleaseNotifier } from './notifier.js';
 import { DELETE, EXISTS, LEAVE, PUT_OFF, SAVE, permitKeys, permitQueueKeys } from './permit-scripts.js';
 import { NO_TIME_MESSAGES, type RedisScript } from './scripts.js';
-import { clockReading, leaseFor, RedisWaitQueues, sendClock, type Attempt } from './wait-queue.js';
+import { attemptOnce, clockReading, leaseFor, RedisWaitQueues, sendClock, type Attempt } from './wait-queue.js';
 
 const TOKEN = 'lockwright:redis-permits:token';
 
@@ -152,19 +150,9 @@ export class RedisPermitStore implements BlockingPermitStore {
     return this.#waits.wait(id, source, options, `permits of the "${key.resource}" semaphore`, tryFirst);
   }
 
-  /** One try of a wait: refusals, and failures to wait through, as Attempts. */
-  async #attempt(key: SemaphoreKey, lifetime: number, waiter: string | null): Promise<Attempt> {
-    // Each try stands for a fresh acquisition: the time spent waiting is not held time.
-    key.resetLifetime();
-    try {
-      return await this.#trySave(key, lifetime, waiter);
-    } catch (error) {
-      // The reply came after the lifetime ran out: the grant was given back. Try again.
-      if (error instanceof LockExpiredError) return { granted: false, retryIn: 0 };
-      // The server is away: wait through it, until the timeout or the signal.
-      if (error instanceof LockStorageError) return { granted: false, retryIn: -1, failure: error };
-      throw error;
-    }
+  /** One try of a wait (wait-queue.ts attemptOnce). */
+  #attempt(key: SemaphoreKey, lifetime: number, waiter: string | null): Promise<Attempt> {
+    return attemptOnce(key, () => this.#trySave(key, lifetime, waiter));
   }
 
   async putOffExpiration(key: SemaphoreKey, ttl: number): Promise<void> {

@@ -5,8 +5,6 @@ import { randomBytes } from 'node:crypto';
 import {
   InvalidArgumentError,
   InvalidTtlError,
-  LockExpiredError,
-  LockStorageError,
   describeValue,
 } from '../../core/errors.js';
 import { validateTimeout, validateTtl } from '../../core/duration.js';
@@ -31,7 +29,7 @@ import {
   TIME_PROBE_KEY,
   type LockScript,
 } from './scripts.js';
-import { clockReading, leaseFor, RedisWaitQueues, sendClock, type Attempt } from './wait-queue.js';
+import { attemptOnce, clockReading, leaseFor, RedisWaitQueues, sendClock, type Attempt } from './wait-queue.js';
 import { heldByAnother } from '../key-state.js';
 
 const TOKEN = 'lockwright:redis:token';
@@ -184,20 +182,9 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     });
   }
 
-  /** A try of a wait: a lifetime that ran out or an outage is no answer yet, not a failure. */
-  async #attempt(key: Key, shared: boolean, waiter: string | null): Promise<Attempt> {
-    // Each try stands for a fresh acquisition: the time spent waiting is not held time.
-    key.resetLifetime();
-    try {
-      return await this.#trySave(key, shared, waiter);
-    } catch (error) {
-      // The reply came after the lifetime ran out (a pause, an outage): the grant was
-      // given back, and the lock may well be free. Only a held lock expires; try again.
-      if (error instanceof LockExpiredError) return { granted: false, retryIn: 0 };
-      // The server is away: wait through it, until the timeout or the signal.
-      if (error instanceof LockStorageError) return { granted: false, retryIn: -1, failure: error };
-      throw error;
-    }
+  /** One try of a wait (wait-queue.ts attemptOnce). */
+  #attempt(key: Key, shared: boolean, waiter: string | null): Promise<Attempt> {
+    return attemptOnce(key, () => this.#trySave(key, shared, waiter));
   }
 
   async #wait(key: Key, shared: boolean, options: WaitOptions): Promise<void> {

@@ -32,7 +32,7 @@
 // the wait's tries is the tightest. The time since the grant is then at most
 // `local now + that bound - grant instant`. A grant that comes without an instant, or
 // before any try measured the bound, is confirmed by one round trip (the store's refresh).
-import { LockConflictedError } from '../../core/errors.js';
+import { LockConflictedError, LockExpiredError, LockStorageError } from '../../core/errors.js';
 import type { WaitOptions } from '../../core/store.js';
 import { setLongTimeout } from '../../core/wait.js';
 import { pollDelay, Sleeper } from '../wait-queue.js';
@@ -49,6 +49,25 @@ export type Attempt =
       /** What the reply said of the server clock, if anything (`clockReading`). */
       clock?: ClockReading;
     };
+
+/**
+ * A try of a wait (both Redis stores): a lifetime that ran out before the reply came, or
+ * an outage, is no answer yet, not a failure. Each try stands for a fresh acquisition:
+ * the time spent waiting is not held time.
+ */
+export async function attemptOnce(key: { resetLifetime(): void }, tryOnce: () => Promise<Attempt>): Promise<Attempt> {
+  key.resetLifetime();
+  try {
+    return await tryOnce();
+  } catch (error) {
+    // The reply came after the lifetime ran out (a pause, an outage): the grant was
+    // given back, and the lock may well be free. Only a held lock expires; try again.
+    if (error instanceof LockExpiredError) return { granted: false, retryIn: 0 };
+    // The server is away: wait through it, until the timeout or the signal.
+    if (error instanceof LockStorageError) return { granted: false, retryIn: -1, failure: error };
+    throw error;
+  }
+}
 
 /** A refused try's measure of the server clock against this process's. */
 export interface ClockReading {
