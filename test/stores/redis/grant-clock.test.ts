@@ -27,6 +27,7 @@ const admin = await ready(server.client());
 const port = server.port;
 
 const TOKEN = 'lockwright:redis:token';
+const PERMIT_TOKEN = 'lockwright:redis-permits:token';
 const TTL = 8_000;
 const BLOCKED_MS = 1_500;
 
@@ -189,6 +190,46 @@ describe('RedisPermitStore: permits granted by a release', () => {
     expect(messages[0]).toMatch(/^\S+\.\S+ \+ \d{13}$/);
     await stop();
     await semaphore.release();
+  });
+
+  it('confirms a grant that says nothing of its instant (an older release) with a refresh', async () => {
+    const resource = 'grant-clock-permits-no-instant';
+    const [weightKey, timeKey] = permitKeys(resource);
+    const [queue, leases] = permitQueueKeys(resource);
+    const holder = new SemaphoreFactory(new RedisPermitStore(client)).createSemaphore(resource, 1, { ttl: 60_000, autoRelease: false });
+    expect(await holder.acquire()).toBe(true);
+    const semaphore = new SemaphoreFactory(new RedisPermitStore(client, { pollInterval: 60_000 })).createSemaphore(resource, 1, {
+      ttl: TTL,
+      autoRelease: false,
+    });
+    const acquiring = semaphore.acquire(true);
+    await waitingForPermits(admin, resource);
+    const [id] = await admin.lrange(queue, 0, -1);
+    // A release as lockwright's scripts made it before grants carried their instant: the
+    // holder's permit removed, the head's written with an expiry of its own (60 s here,
+    // to tell it from the waiter's 8 s), and "<id> +" published.
+    const holderToken = holder.key.getState<string>(PERMIT_TOKEN)!;
+    const token = semaphore.key.getState<string>(PERMIT_TOKEN)!;
+    const expiry = Number((await admin.time())[0]) + 60;
+    await admin
+      .multi()
+      .zrem(weightKey, holderToken)
+      .zrem(timeKey, holderToken)
+      .zadd(timeKey, expiry, token)
+      .zadd(weightKey, 1, token)
+      .lpop(queue)
+      .hdel(leases, id!)
+      .publish(`lockwright:wake:${id!.split('.')[0]}`, `${id} +`)
+      .exec();
+    expect(await acquiring).toBe(true);
+    // The waiter refreshed its permit: the server keeps it the waiter's TTL (whole
+    // seconds, rounded up) from the refresh, and the waiter believes no more than that.
+    const [seconds, micros] = await admin.time();
+    const serverLeft = Number(await admin.zscore(timeKey, token)) * 1000 - (Number(seconds) * 1000 + Number(micros) / 1000);
+    expect(serverLeft).toBeLessThanOrEqual(TTL + 1_000);
+    expect(semaphore.getRemainingLifetime()!).toBeLessThanOrEqual(serverLeft);
+    await semaphore.release();
+    expect(await admin.exists(...permitKeys(resource), ...permitQueueKeys(resource))).toBe(0);
   });
 
   it('on the client clock, wakes the head instead, which takes the permits by its own try', async () => {
