@@ -205,7 +205,7 @@ static void handoff(const struct mechanism *m, int count) {
 /* ---- contention: the bench's fairness loop without a runtime ----
  * `processes` processes loop lock, read the counter file, write it plus one, unlock for
  * `ms` milliseconds, with the same syscalls as the Node hammer's readFileSync and
- * writeFileSync (open, read, close; open with O_TRUNC, write, close). A counter still at
+ * writeFileSync (open, read, close; open with O_CREAT|O_TRUNC, write, close). A counter still at
  * the value this process wrote last is a re-take. Prints: acquisitions re-takes min max. */
 static long read_counter(const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -219,7 +219,7 @@ static long read_counter(const char *path) {
 }
 
 static void write_counter(const char *path, long value) {
-  int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) die("open counter");
   char buf[32];
   int n = snprintf(buf, sizeof buf, "%ld", value);
@@ -231,10 +231,7 @@ static void contend(const struct mechanism *m, int processes, long ms) {
   const char *dir = getenv("LIMITS_DIR");
   char counter[4096];
   snprintf(counter, sizeof counter, "%s/limits-counter-%s", dir ? dir : ".", m->name);
-  int created = open(counter, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (created < 0) die("create counter");
-  if (write(created, "0", 1) != 1) die("write counter");
-  close(created);
+  write_counter(counter, 0);
   int results[2], start[2];
   if (pipe(results) != 0 || pipe(start) != 0) die("pipe");
   for (int i = 0; i < processes; i++) {

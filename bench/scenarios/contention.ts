@@ -54,7 +54,6 @@ export async function hammer(workspace: Workspace, hammers: Child[], library: Li
   }
 }
 
-/** Table rows shared with the Redis scenario's fairness table. */
 /** The columns of contentionRows(), the ratio column named after its `reference` row. */
 export function contentionColumns(reference: string): string[] {
   return ['library', 'acquisitions/s', `this ÷ ${reference}`, 'min / max per process', 'min ÷ max', 'counter check', 're-takes'];
@@ -64,6 +63,7 @@ export function contentionColumns(reference: string): string[] {
 export const RETAKES_NOTE =
   '**Re-takes** are acquisitions by the process that held the lock just before (the counter still at the value it wrote): it released and took the lock back before any waiting process, so no hand-off between processes was paid. A FIFO hand-off (System V semop, lockwright\'s Redis queue) makes almost none; barging (flock and fcntl in the kernel, pollers) makes many: throughput then reads the same process looping, and fairness (min ÷ max) pays for it.';
 
+/** Table rows (contentionColumns()), shared with the Redis and Memcached/ZooKeeper fairness tables. */
 export function contentionRows(results: ContentionResult[], reference: ContentionResult | undefined): { rows: string[][]; notes: string[] } {
   const notes: string[] = [];
   const rows = results.map((result) => {
@@ -77,32 +77,29 @@ export function contentionRows(results: ContentionResult[], reference: Contentio
       );
     }
     if (result.failures > 0) notes.push(`${result.library.name}: ${result.failures} acquire calls gave up (the library's timeout) and were retried.`);
-    return [
-      result.library.name,
-      formatNumber(total / result.seconds),
-      reference ? formatNumber(total / result.seconds / (reference.counts.reduce((a, b) => a + b, 0) / reference.seconds), 2) : '–',
-      `${formatNumber(min)} / ${formatNumber(max)}`,
-      max > 0 ? formatNumber(min / max, 2) : '–',
-      correct ? `ok (${formatNumber(result.counter)})` : `**MISMATCH: file ${result.counter} ≠ ${total}**`,
-      total > 0 ? `${formatNumber((100 * result.retakes) / total, 0)} %` : '–',
-    ];
+    const check = correct ? `ok (${formatNumber(result.counter)})` : `**MISMATCH: file ${result.counter} ≠ ${total}**`;
+    return contentionRow(result.library.name, { acquisitions: total, retakes: result.retakes, min, max, seconds: result.seconds }, check, reference);
   });
   return { rows, notes };
 }
 
-/** A row of the same columns for the C loop (bench/c/limits.c): the same work without a runtime. */
-function cRow(name: string, c: CContention, reference: ContentionResult): string[] {
+/** One row of contentionColumns(): `reference`'s rate is the ratio column's denominator. */
+function contentionRow(name: string, c: CContention, check: string, reference: ContentionResult | undefined): string[] {
   const rate = c.acquisitions / c.seconds;
-  const referenceRate = reference.counts.reduce((a, b) => a + b, 0) / reference.seconds;
   return [
     name,
     formatNumber(rate),
-    formatNumber(rate / referenceRate, 2),
+    reference ? formatNumber(rate / (reference.counts.reduce((a, b) => a + b, 0) / reference.seconds), 2) : '–',
     `${formatNumber(c.min)} / ${formatNumber(c.max)}`,
     c.max > 0 ? formatNumber(c.min / c.max, 2) : '–',
-    `ok (${formatNumber(c.acquisitions)})`, // limits.c exits with an error on a mismatch
+    check,
     c.acquisitions > 0 ? `${formatNumber((100 * c.retakes) / c.acquisitions, 0)} %` : '–',
   ];
+}
+
+/** A row for the C loop (bench/c/limits.c): the same work without a runtime. limits.c exits with an error on a counter mismatch. */
+function cRow(name: string, c: CContention, reference: ContentionResult): string[] {
+  return contentionRow(name, c, `ok (${formatNumber(c.acquisitions)})`, reference);
 }
 
 /** What the C rows say, in this run's figures (whichever way they fall). */

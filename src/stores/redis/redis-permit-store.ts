@@ -120,11 +120,7 @@ export class RedisPermitStore implements BlockingPermitStore {
     tokenOf(key); // a forged token is refused here, not retried
     const acquisition = this.#began(key);
     const id = `permits:${key.resource}`;
-    // As RedisStore's waits: one without limits, with nobody of this process ahead and
-    // this store's wake-up channel not subscribed (no wait within the last second), tries
-    // at once, outside the queue's machinery: free permits cost one round trip.
-    const tryFirst =
-      options.timeout === undefined && options.signal === undefined && !this.#notifier.subscribed && this.#waits.waiting(id) === 0;
+    const tryFirst = this.#waits.triesFirst(id, options);
     if (tryFirst && (await this.#attempt(key, lifetime, null)).granted) return;
     const source = {
       attempt: (waiter: string | null): Promise<Attempt> => this.#attempt(key, lifetime, waiter),

@@ -193,15 +193,7 @@ export class RedisStore implements BlockingStore, BlockingSharedLockStore, Verif
     tokenOf(key); // a forged token is refused here, not retried
     const acquisition = this.#began(key);
     const id = `${shared ? 'read' : 'write'}:${key.resource}`;
-    // A wait without limits and with nobody of this process ahead tries at once, outside
-    // the queue's machinery: a free lock costs one round trip and nothing else. Not while
-    // this store's wake-up channel is subscribed (it waited within the last second): the
-    // lock is likely contended, and the queue's first try queues it at once.
-    const tryFirst =
-      options.timeout === undefined &&
-      options.signal === undefined &&
-      !this.#notifier.subscribed &&
-      this.#waits.waiting(id) === 0;
+    const tryFirst = this.#waits.triesFirst(id, options);
     if (tryFirst && (await this.#attempt(key, shared, null)).granted) return;
     const source = {
       attempt: (waiter: string | null): Promise<Attempt> => this.#attempt(key, shared, waiter),

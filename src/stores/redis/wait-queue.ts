@@ -189,6 +189,17 @@ export class RedisWaitQueues {
   }
 
   /**
+   * Whether a wait may try once at once, outside the queue's machinery (a free lock or
+   * free permits then cost one round trip and nothing else): a wait without limits, with
+   * nobody of this process ahead, and not while the store's wake-up channel is subscribed
+   * (it waited within the last second: likely contended, and the queue's first try
+   * queues it at once). After a refused try, wait() is told so (`tried`).
+   */
+  triesFirst(id: string, options: WaitOptions): boolean {
+    return options.timeout === undefined && options.signal === undefined && !this.#notifier.subscribed && this.waiting(id) === 0;
+  }
+
+  /**
    * Resolves once `source` got the lock; rejects as WaitOptions says, holding nothing.
    * `tried`: the caller just tried without queuing and was refused.
    */
